@@ -1,0 +1,3 @@
+module github.com/shipyard-ecs/shipyard/tools/ship
+
+go 1.27.3
