@@ -31,7 +31,7 @@ func (ps Problems) Error() string {
 }
 
 var (
-	namePattern    = regexp.MustCompile(`^[a-z][a-z0-9-]*[a-z0-9]$`)
+	namePattern    = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
 	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
 	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$`)
 	azPattern      = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+[a-z]$`)
