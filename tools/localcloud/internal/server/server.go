@@ -1,0 +1,104 @@
+// Package server assembles localcloud: it builds the backends, registers them
+// on one awsproto.Mux behind one loopback port, and owns their lifecycle
+// (start, persist, stop). Backends that live elsewhere (ECS, ECR, Application
+// Auto Scaling) join through Add.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/sts"
+)
+
+// Service is a backend that answers on the mux.
+type Service interface {
+	Register(m *awsproto.Mux)
+}
+
+// Config is what the server needs from main.
+type Config struct {
+	Logger *slog.Logger
+	Clock  clock.Clock
+	Store  state.Store
+	// PortOffset maps an ALB listener's port to the loopback port its proxy
+	// serves on (port + offset); -1 picks a free port per listener.
+	PortOffset int
+}
+
+// Server is localcloud's root: the mux and the backends behind it.
+type Server struct {
+	Mux *awsproto.Mux
+	STS *sts.Backend
+
+	log     *slog.Logger
+	closers []io.Closer
+}
+
+// New builds the backends, restores their state from cfg.Store and
+// registers them.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.New(1)
+	}
+	s := &Server{Mux: awsproto.NewMux(cfg.Logger.With("subsystem", "api")), log: cfg.Logger}
+	s.Mux.Handle("/_localcloud/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	}))
+	s.STS = &sts.Backend{}
+	s.Add(s.STS)
+	return s, nil
+}
+
+// Add registers another service; if it is an io.Closer, Close stops it.
+func (s *Server) Add(svc Service) {
+	svc.Register(s.Mux)
+	if c, ok := svc.(io.Closer); ok {
+		s.closers = append(s.closers, c)
+	}
+}
+
+// Serve answers API requests on ln until ctx is done, then shuts down
+// gracefully (in-flight requests get a few seconds).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s.Mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve api: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shut down api: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve api: %w", err)
+	}
+	return nil
+}
+
+// Close stops every backend, last added first, and reports all failures.
+func (s *Server) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i].Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
