@@ -16,7 +16,19 @@ SHELL := bash
 # leaking into the product's module graph.
 MODULES := services/app platform lambdas/deploywatch tools/ship tools/localcloud tools/loadgen
 PKGS    := $(addsuffix /...,$(addprefix ./,$(MODULES)))
-DEVTOOLS := go tool -modfile=tools/devtools/go.mod
+
+# The linters pinned in tools/devtools/go.mod. `go tool -modfile` refuses to
+# run in workspace mode, so they are built once per toolchain into the
+# git-ignored .cache, and again when tools/devtools/go.mod or go.sum change.
+TOOLBIN       := $(CURDIR)/.cache/tools/$(GOTOOLCHAIN)
+GOLANGCI_LINT := $(TOOLBIN)/golangci-lint
+GOVULNCHECK   := $(TOOLBIN)/govulncheck
+
+# make vuln's local vulnerability database, converted from this version of the
+# golang.org/x/vulndb module (there is no network to vuln.go.dev). A new
+# version builds a new database beside the old one.
+VULNDB_MODULE := golang.org/x/vulndb@v0.0.0-20261105234957-e22db6528018
+VULNDB        := $(CURDIR)/.cache/vulndb/$(lastword $(subst @, ,$(VULNDB_MODULE)))
 
 # Version stamping. The Dockerfile passes the same -ldflags (a test keeps them
 # in step); GOFLAGS may carry -buildvcs=false, so the values come from git here.
@@ -42,6 +54,51 @@ build: ## build every binary into bin/
 test: ## run every test of every module, with the race detector
 	go test -race -count=1 $(PKGS)
 	cd tools/devtools && GOWORK=off go test -race -count=1 ./...
+
+# no_packages,DIR: true when the module in DIR has no Go package yet, which
+# golangci-lint and govulncheck treat as an error.
+no_packages = (cd $(1) && go list ./... 2>&1 | grep -q 'matched no packages')
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## gofmt check, go vet and golangci-lint over every module
+	@unformatted="$$(gofmt -l $(MODULES) tools/devtools)"; \
+	if [ -n "$$unformatted" ]; then \
+		printf 'gofmt: these files are not formatted (run gofmt -w on them):\n%s\n' "$$unformatted"; exit 1; \
+	fi
+	go vet $(PKGS)
+	cd tools/devtools && GOWORK=off go vet ./...
+	@failed=; \
+	for m in $(MODULES); do \
+		if $(call no_packages,$$m); then echo "golangci-lint $$m: no Go packages yet, skipped"; continue; fi; \
+		echo "golangci-lint $$m"; \
+		(cd $$m && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || failed="$$failed $$m"; \
+	done; \
+	echo "golangci-lint tools/devtools"; \
+	(cd tools/devtools && GOWORK=off $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || failed="$$failed tools/devtools"; \
+	if [ -n "$$failed" ]; then echo "golangci-lint found problems in:$$failed"; exit 1; fi
+
+.PHONY: vuln
+vuln: $(GOVULNCHECK) $(VULNDB)/index/modules.json ## scan every module for known vulnerabilities (local database)
+	@failed=; \
+	for m in $(MODULES); do \
+		if $(call no_packages,$$m); then echo "govulncheck $$m: no Go packages yet, skipped"; continue; fi; \
+		echo "govulncheck $$m"; \
+		(cd $$m && $(GOVULNCHECK) -db file://$(VULNDB) ./...) || failed="$$failed $$m"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "govulncheck found vulnerabilities (or failed) in:$$failed"; exit 1; fi
+
+.PHONY: tools
+tools: $(GOLANGCI_LINT) $(GOVULNCHECK) ## build the pinned linters into .cache/tools
+
+$(GOLANGCI_LINT): tools/devtools/go.mod tools/devtools/go.sum
+	GOWORK=off go build -C tools/devtools -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+$(GOVULNCHECK): tools/devtools/go.mod tools/devtools/go.sum
+	GOWORK=off go build -C tools/devtools -o $@ golang.org/x/vuln/cmd/govulncheck
+
+$(VULNDB)/index/modules.json: $(wildcard tools/devtools/vulndb/*.go tools/devtools/cmd/vulndb/*.go)
+	rm -rf $(VULNDB)
+	cd tools/devtools && GOWORK=off go run ./cmd/vulndb -module $(VULNDB_MODULE) -out $(VULNDB)
 
 .PHONY: clean
 clean: ## remove build outputs
