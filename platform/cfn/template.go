@@ -8,6 +8,7 @@
 package cfn
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 )
@@ -47,13 +48,17 @@ func (t *Template) Output(name, description string, v Value) {
 	t.Outputs[name] = Output{Description: description, Value: v}
 }
 
-// JSON renders the template as indented JSON.
+// JSON renders the template as indented JSON, with <, > and & as they are
+// (policies and descriptions read better that way).
 func (t *Template) JSON() ([]byte, error) {
-	b, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(t); err != nil {
 		return nil, fmt.Errorf("marshal template: %w", err)
 	}
-	return append(b, '\n'), nil
+	return buf.Bytes(), nil
 }
 
 // Parameter is a template parameter.

@@ -1,0 +1,31 @@
+package platform
+
+// The deploywatch Lambda's configuration: the environment variables the
+// environment stack gives its function, read by lambdas/deploywatch.
+const (
+	// EnvLedgerTable is the DynamoDB deployment ledger's table name.
+	EnvLedgerTable = "LEDGER_TABLE"
+	// EnvCluster is the ECS cluster's name.
+	EnvCluster = "CLUSTER_NAME"
+	// EnvService is the ECS service's name.
+	EnvService = "SERVICE_NAME"
+	// EnvWatchedAlarms is the comma-separated names of the alarms whose
+	// ALARM state rolls a deployment back.
+	EnvWatchedAlarms = "WATCHED_ALARMS"
+	// EnvEnforcement is EnforceRollback or EnforceDryRun.
+	EnvEnforcement = "ENFORCEMENT"
+	// EnvGuardWindowMinutes is how long after a completed deployment an
+	// alarm still rolls it back, in whole minutes.
+	EnvGuardWindowMinutes = "GUARD_WINDOW_MINUTES"
+	// EnvTestListenerURL is the base URL of the test listener the smoke-test
+	// hook calls (empty when the environment has no test listener).
+	EnvTestListenerURL = "TEST_LISTENER_URL"
+	// EnvHealthCheckPath is the app's health path, for the smoke test.
+	EnvHealthCheckPath = "HEALTH_CHECK_PATH"
+)
+
+// The ledger table's key attributes (both strings).
+const (
+	LedgerPartitionKey = "pk"
+	LedgerSortKey      = "sk"
+)
