@@ -1,0 +1,136 @@
+package dockerfilecheck
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The repository's files, from tools/devtools/dockerfilecheck.
+var (
+	dockerfilePath = filepath.Join("..", "..", "..", "Dockerfile")
+	makefilePath   = filepath.Join("..", "..", "..", "Makefile")
+)
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return string(b)
+}
+
+func parse(t *testing.T, dockerfile, makefile string) (*Dockerfile, *Makefile) {
+	t.Helper()
+	df, err := ParseDockerfile(strings.NewReader(dockerfile))
+	if err != nil {
+		t.Fatalf("ParseDockerfile: %v", err)
+	}
+	mk, err := ParseMakefile(strings.NewReader(makefile))
+	if err != nil {
+		t.Fatalf("ParseMakefile: %v", err)
+	}
+	return df, mk
+}
+
+// TestDockerfile runs every check on the repository's Dockerfile.
+func TestDockerfile(t *testing.T) {
+	df, mk := parse(t, read(t, dockerfilePath), read(t, makefilePath))
+	for _, c := range Checks() {
+		t.Run(c.Name, func(t *testing.T) {
+			if err := c.Run(df, mk); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestChecksCatchMistakes applies one realistic mistake at a time to the
+// real Dockerfile or Makefile and asserts the check named for it fails, so
+// no check passes vacuously. A mutation that no longer applies fails too:
+// update it with the Dockerfile.
+func TestChecksCatchMistakes(t *testing.T) {
+	dockerfile, makefile := read(t, dockerfilePath), read(t, makefilePath)
+	tests := []struct {
+		mistake string
+		check   string
+		file    string   // "Dockerfile" or "Makefile"
+		replace []string // old, new pairs
+	}{
+		{"runs as root", "final stage runs as non-root", "Dockerfile", []string{"USER 65532:65532", "USER root"}},
+		{"drops USER and the nonroot base", "final stage runs as non-root", "Dockerfile", []string{"static-debian12:nonroot@", "static-debian12:latest@", "USER 65532:65532\n", ""}},
+		{"exposes another port", "final stage exposes port 5000", "Dockerfile", []string{"EXPOSE 5000", "EXPOSE 8080"}},
+		{"shell-form entrypoint", "entrypoint is the app binary in exec form", "Dockerfile", []string{`ENTRYPOINT ["/app"]`, "ENTRYPOINT /app"}},
+		{"entrypoint runs another path", "entrypoint is the app binary in exec form", "Dockerfile", []string{`ENTRYPOINT ["/app"]`, `ENTRYPOINT ["/usr/local/bin/app"]`}},
+		{"binary not copied from the build stage", "entrypoint is the app binary in exec form", "Dockerfile", []string{"COPY --from=build /out/app /app", "COPY --from=build /out/app /usr/local/bin/app"}},
+		{"runtime base by floating tag", "every base image is pinned", "Dockerfile", []string{"static-debian12:nonroot@sha256:", "static-debian12:nonroot\n# sha256:"}},
+		{"build base by minor version", "every base image is pinned", "Dockerfile", []string{"FROM golang:1.27.3-trixie", "FROM golang:1.27-trixie"}},
+		{"build base at the vulnerable Go", "golang base image is the Makefile's GOTOOLCHAIN", "Dockerfile", []string{"FROM golang:1.27.3-trixie", "FROM golang:1.26.8-trixie"}},
+		{"Makefile moves to a newer toolchain", "golang base image is the Makefile's GOTOOLCHAIN", "Makefile", []string{"GOTOOLCHAIN := go1.27.3", "GOTOOLCHAIN := go1.27.4"}},
+		{"cgo left on", "build disables cgo", "Dockerfile", []string{"ENV CGO_ENABLED=0 GOTOOLCHAIN=local", "ENV GOTOOLCHAIN=local"}},
+		{"cgo switched on for the build", "build disables cgo", "Dockerfile", []string{"    go build -trimpath", "    CGO_ENABLED=1 go build -trimpath"}},
+		{"no -trimpath", "build uses -trimpath", "Dockerfile", []string{"go build -trimpath ", "go build "}},
+		{"ldflags without -s -w", "build stamps the Makefile's -ldflags", "Dockerfile", []string{`-ldflags "-s -w -X`, `-ldflags "-X`}},
+		{"ldflags stamp another variable", "build stamps the Makefile's -ldflags", "Dockerfile", []string{"-X main.commit=${COMMIT}", "-X main.gitCommit=${COMMIT}"}},
+		{"Makefile stamps one more variable", "build stamps the Makefile's -ldflags", "Makefile", []string{"-X main.commit=$(COMMIT)", "-X main.commit=$(COMMIT) -X main.date=$(DATE)"}},
+		{"stamped arg not declared in the stage", "build stage declares the stamped args", "Dockerfile", []string{"ARG COMMIT=unknown\n", ""}},
+	}
+	checks := map[string]Check{}
+	for _, c := range Checks() {
+		checks[c.Name] = c
+	}
+	for _, tt := range tests {
+		t.Run(tt.mistake, func(t *testing.T) {
+			c, ok := checks[tt.check]
+			if !ok {
+				t.Fatalf("no check named %q", tt.check)
+			}
+			d, m := dockerfile, makefile
+			target := &d
+			if tt.file == "Makefile" {
+				target = &m
+			}
+			for i := 0; i+1 < len(tt.replace); i += 2 {
+				from, to := tt.replace[i], tt.replace[i+1]
+				if !strings.Contains(*target, from) {
+					t.Fatalf("%s no longer contains %q; update this mutation", tt.file, from)
+				}
+				*target = strings.Replace(*target, from, to, 1)
+			}
+			df, mk := parse(t, d, m)
+			if err := c.Run(df, mk); err == nil {
+				t.Errorf("check %q passed on a Dockerfile that %s, want an error", tt.check, tt.mistake)
+			} else {
+				t.Logf("%s: %v", tt.mistake, err)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		input    string
+		wantErr  string
+		makefile bool
+	}{
+		{name: "dockerfile without FROM", input: "RUN true\n", wantErr: "no build stage"},
+		{name: "unknown instruction", input: "FROM scratch\nFRM x\n", wantErr: "unknown instruction"},
+		{name: "makefile without LDFLAGS", makefile: true, input: "export GOTOOLCHAIN := go1.27.3\nBUILD := go build\n", wantErr: "no LDFLAGS variable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error
+			if tt.makefile {
+				_, err = ParseMakefile(strings.NewReader(tt.input))
+			} else {
+				_, err = ParseDockerfile(strings.NewReader(tt.input))
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("parse(%q) error = %v, want one containing %q", tt.input, err, tt.wantErr)
+			}
+		})
+	}
+}
