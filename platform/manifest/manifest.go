@@ -195,6 +195,7 @@ func (m *Manifest) Spec(env string) (platform.Spec, error) {
 	for _, p := range problems {
 		out = append(out, m.locate(p, env, envNode, pos))
 	}
+	slices.SortStableFunc(out, func(a, b Problem) int { return a.Line - b.Line })
 	return spec, &Error{Problems: out}
 }
 
