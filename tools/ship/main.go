@@ -1,0 +1,65 @@
+// Command ship is the deploy CLI app developers use. It reads ship.yaml,
+// renders the environment's CloudFormation stacks and, in later commands,
+// deploys and watches the service.
+//
+// This version has two commands:
+//
+//	ship template [--env NAME] [--stack bootstrap|environment] [--live]
+//	ship validate [--env NAME]
+//
+// Exit codes: 0 success, 1 failure, 2 usage or configuration error.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Set by the Makefile through -ldflags.
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ship:", err)
+	}
+	os.Exit(exitCode(err))
+}
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2 // usage or configuration error (DESIGN §8)
+)
+
+// usageError is a mistake in the command line or the manifest: exit 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+func exitCode(err error) int {
+	var u usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &u):
+		return exitUsage
+	default:
+		return exitFailed
+	}
+}
