@@ -100,6 +100,11 @@ $(VULNDB)/index/modules.json: $(wildcard tools/devtools/vulndb/*.go tools/devtoo
 	rm -rf $(VULNDB)
 	cd tools/devtools && GOWORK=off go run ./cmd/vulndb -module $(VULNDB_MODULE) -out $(VULNDB)
 
+.PHONY: image
+image: ## build the app's container image with Docker (ship deploy builds it without Docker)
+	@command -v docker >/dev/null || { echo "image: docker not found; install Docker, or use ship deploy, which builds the image without it"; exit 1; }
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t shipyard/app:$(VERSION) .
+
 .PHONY: clean
 clean: ## remove build outputs
 	rm -rf bin
