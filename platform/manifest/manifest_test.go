@@ -146,7 +146,7 @@ environments:
   a:
     account: "111122223333"
     task: {cpu: 300}
-    loadBalancer: {colour: blue}
+    loadBalancer: {hue: blue}
   b:
     account: 7
     deployment: {bakeTimeInMinutes: "3"}
@@ -156,7 +156,7 @@ environments:
 	for _, p := range ps {
 		got = append(got, p.Key)
 	}
-	want := "environments.a.loadBalancer.colour,environments.b.account,environments.b.deployment.bakeTimeInMinutes"
+	want := "environments.a.loadBalancer.hue,environments.b.account,environments.b.deployment.bakeTimeInMinutes"
 	if strings.Join(got, ",") != want {
 		t.Errorf("Parse problems = %v, want keys %s", ps, want)
 	}

@@ -81,7 +81,7 @@ func (e env) roles() {
 			// configuration names these roles.
 			cfn.Statement{Sid: "PassServiceRoles", Effect: "Allow", Action: []string{"iam:PassRole"},
 				Resource:  []cfn.Value{cfn.GetAtt(logicalInfraRole, "Arn"), cfn.GetAtt(logicalHookRole, "Arn")},
-				Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}}},
+				Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}}}, //nolint:gosec // G101: an IAM condition key, not a credential
 			// The function runs in the VPC to reach the test listener.
 			allow("VpcNetworkInterfaces", []string{"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"},
 				arn("ec2", "network-interface/*"), arn("ec2", "subnet/*"), arn("ec2", "security-group/*")),

@@ -51,7 +51,7 @@ func TestExitCodes(t *testing.T) {
 		{"validate", []string{"validate", "--manifest", repoManifest}, exitOK},
 		{"template", []string{"template", "--manifest", repoManifest}, exitOK},
 		{"unknown command", []string{"deploy-everything"}, exitUsage},
-		{"unknown flag", []string{"template", "--colour"}, exitUsage},
+		{"unknown flag", []string{"template", "--hue"}, exitUsage},
 		{"stray argument", []string{"template", "production", "--manifest", repoManifest}, exitUsage},
 		{"bad stack", []string{"template", "--stack", "network", "--manifest", repoManifest}, exitUsage},
 		{"live bootstrap", []string{"template", "--stack", "bootstrap", "--live", "--manifest", repoManifest}, exitUsage},
