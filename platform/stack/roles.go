@@ -4,15 +4,24 @@ import (
 	"github.com/shipyard-ecs/shipyard/platform/cfn"
 )
 
+// sourceAccountGuarded are the service principals whose trust policies
+// carry the confused-deputy guard: ECS documents aws:SourceAccount for the
+// task roles. The others (ecs.amazonaws.com for the infrastructure and hook
+// roles, lambda.amazonaws.com) get the plain trust their docs show, since a
+// condition the service does not send would stop it assuming the role;
+// roles cannot be passed across accounts, so the guard adds little there.
+var sourceAccountGuarded = map[string]bool{"ecs-tasks.amazonaws.com": true}
+
 func trust(service string) cfn.PolicyDocument {
-	return cfn.PolicyDocument{Version: cfn.PolicyVersion, Statement: []cfn.Statement{{
+	st := cfn.Statement{
 		Effect:    "Allow",
 		Principal: &cfn.Principal{Service: []string{service}},
 		Action:    []string{"sts:AssumeRole"},
-		// Only this account's resources may have the service assume the role
-		// (the confused-deputy guard).
-		Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": cfn.Ref("AWS::AccountId")}},
-	}}}
+	}
+	if sourceAccountGuarded[service] {
+		st.Condition = map[string]map[string]any{"StringEquals": {"aws:SourceAccount": cfn.Ref("AWS::AccountId")}}
+	}
+	return cfn.PolicyDocument{Version: cfn.PolicyVersion, Statement: []cfn.Statement{st}}
 }
 
 func allow(sid string, actions []string, resources ...cfn.Value) cfn.Statement {

@@ -454,14 +454,19 @@ var wildcardResourceActions = map[string]string{
 }
 
 // checkIAM asserts: no Allow statement has a wildcard action; "*" resources
-// only for wildcardResourceActions; every role's trust is one AWS service
-// with the source-account guard.
+// only for wildcardResourceActions; every role's trust is one AWS service,
+// and the task roles' carry the source-account guard.
 func checkIAM(t *testing.T, p parsed) {
 	t.Helper()
 	for _, id := range p.ofType("AWS::IAM::Role") {
-		trust := js(p.get("Resources." + id + ".Properties.AssumeRolePolicyDocument.Statement.0.Condition"))
-		if trust != `{"StringEquals":{"aws:SourceAccount":{"Ref":"AWS::AccountId"}}}` {
-			t.Errorf("%s trust condition = %s, want the aws:SourceAccount guard", id, trust)
+		trust := p.get("Resources." + id + ".Properties.AssumeRolePolicyDocument.Statement").([]any)
+		principal := js(p.get("Resources." + id + ".Properties.AssumeRolePolicyDocument.Statement.0.Principal"))
+		if len(trust) != 1 || !strings.HasPrefix(principal, `{"Service":["`) || strings.Contains(principal, `","`) {
+			t.Errorf("%s trust = %s, want one statement for one AWS service", id, js(trust))
+		}
+		condition := js(p.get("Resources." + id + ".Properties.AssumeRolePolicyDocument.Statement.0.Condition"))
+		if strings.Contains(principal, "ecs-tasks.amazonaws.com") && condition != `{"StringEquals":{"aws:SourceAccount":{"Ref":"AWS::AccountId"}}}` {
+			t.Errorf("%s trust condition = %s, want the aws:SourceAccount guard on a task role", id, condition)
 		}
 		policies, _ := p.get("Resources." + id + ".Properties.Policies").([]any)
 		for _, pol := range policies {
