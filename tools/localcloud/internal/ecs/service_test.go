@@ -1,0 +1,134 @@
+package ecs_test
+
+import (
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// pidOf reads the process ID from a container's runtime ID (<task>-<pid>).
+func pidOf(t *testing.T, task types.Task) int {
+	t.Helper()
+	rid := aws.ToString(task.Containers[0].RuntimeId)
+	pid, err := strconv.Atoi(rid[strings.LastIndexByte(rid, '-')+1:])
+	if err != nil {
+		t.Fatalf("runtimeId %q has no pid", rid)
+	}
+	return pid
+}
+
+func TestServiceRunsAndReplacesTasks(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	e.cluster()
+	td := e.taskDef("web")
+	if _, err := e.ecs.CreateService(ctx, &ecsapi.CreateServiceInput{
+		Cluster: aws.String("c1"), ServiceName: aws.String("web"), TaskDefinition: aws.String(td),
+		DesiredCount: aws.Int32(2), NetworkConfiguration: awsvpc, LaunchType: types.LaunchTypeFargate,
+	}); err != nil {
+		t.Fatalf("CreateService: %v", err)
+	}
+	e.eventually("two tasks run", 15*time.Second, func() bool { return e.running("web", 2) })
+	tasks := e.tasks("web")
+	if h0, h1 := taskHost(tasks[0]), taskHost(tasks[1]); h0 == h1 || !strings.HasPrefix(h0, "127.0.") {
+		t.Errorf("task addresses = %s, %s; want two distinct 127.0.X.Y", h0, h1)
+	}
+	// Each task serves on its own address and reads its own metadata.
+	for _, task := range tasks {
+		var got struct {
+			Version string         `json:"version"`
+			Task    map[string]any `json:"task"`
+		}
+		e.eventually("the task answers", 10*time.Second, func() bool {
+			code, err := getJSON("http://"+taskHost(task)+":5000/", &got)
+			return err == nil && code == 200
+		})
+		if got.Task["TaskARN"] != aws.ToString(task.TaskArn) || got.Task["Family"] != "web" || got.Task["Revision"] != "1" || got.Task["AvailabilityZone"] != aws.ToString(task.AvailabilityZone) {
+			t.Errorf("metadata seen by %s = %v, want its TaskARN, family web, revision 1 and its AZ", aws.ToString(task.TaskArn), got.Task)
+		}
+		if got.Version != "v1" {
+			t.Errorf("version = %q, want v1 from the image's environment", got.Version)
+		}
+		if aws.ToString(task.Group) != "service:web" || !strings.HasPrefix(aws.ToString(task.StartedBy), "ecs-svc/") || aws.ToString(task.PlatformVersion) != "1.4.0" {
+			t.Errorf("task group/startedBy/platform = %s/%s/%s, want service:web, ecs-svc/..., 1.4.0", aws.ToString(task.Group), aws.ToString(task.StartedBy), aws.ToString(task.PlatformVersion))
+		}
+	}
+
+	// A process that dies is recorded with its exit code and replaced.
+	victim := tasks[0]
+	if err := syscall.Kill(pidOf(t, victim), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var stopped types.Task
+	e.eventually("the killed task is STOPPED", 10*time.Second, func() bool {
+		d, err := e.ecs.DescribeTasks(ctx, &ecsapi.DescribeTasksInput{Cluster: aws.String("c1"), Tasks: []string{aws.ToString(victim.TaskArn)}})
+		if err != nil || len(d.Tasks) != 1 {
+			return false
+		}
+		stopped = d.Tasks[0]
+		return aws.ToString(stopped.LastStatus) == "STOPPED"
+	})
+	if stopped.StopCode != types.TaskStopCodeEssentialContainerExited || aws.ToString(stopped.StoppedReason) != "Essential container in task exited" || aws.ToInt32(stopped.Containers[0].ExitCode) != 137 {
+		t.Errorf("killed task: stopCode %s reason %q exit %d; want EssentialContainerExited, 'Essential container in task exited', 137",
+			stopped.StopCode, aws.ToString(stopped.StoppedReason), aws.ToInt32(stopped.Containers[0].ExitCode))
+	}
+	e.eventually("a replacement runs", 15*time.Second, func() bool { return e.running("web", 2) })
+	if !e.events.find("ECS Task State Change", func(d map[string]any) bool {
+		return d["taskArn"] == aws.ToString(victim.TaskArn) && d["lastStatus"] == "STOPPED" && d["stopCode"] == "EssentialContainerExited"
+	}) {
+		t.Errorf("no ECS Task State Change event for the killed task")
+	}
+
+	// StopTask: SIGTERM, the app drains and exits 0; the task is replaced.
+	victim = e.tasks("web")[0]
+	if _, err := e.ecs.StopTask(ctx, &ecsapi.StopTaskInput{Cluster: aws.String("c1"), Task: victim.TaskArn, Reason: aws.String("drill")}); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the stopped task is STOPPED", 10*time.Second, func() bool {
+		d, _ := e.ecs.DescribeTasks(ctx, &ecsapi.DescribeTasksInput{Cluster: aws.String("c1"), Tasks: []string{aws.ToString(victim.TaskArn)}})
+		stopped = d.Tasks[0]
+		return aws.ToString(stopped.LastStatus) == "STOPPED"
+	})
+	if stopped.StopCode != types.TaskStopCodeUserInitiated || aws.ToString(stopped.StoppedReason) != "drill" || aws.ToInt32(stopped.Containers[0].ExitCode) != 0 {
+		t.Errorf("stopped task: stopCode %s reason %q exit %d; want UserInitiated, drill, 0", stopped.StopCode, aws.ToString(stopped.StoppedReason), aws.ToInt32(stopped.Containers[0].ExitCode))
+	}
+	e.eventually("a replacement runs", 15*time.Second, func() bool { return e.running("web", 2) })
+
+	// Scale in.
+	if _, err := e.ecs.UpdateService(ctx, &ecsapi.UpdateServiceInput{Cluster: aws.String("c1"), Service: aws.String("web"), DesiredCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("one task runs", 15*time.Second, func() bool { return e.running("web", 1) })
+	svc, err := e.ecs.DescribeServices(ctx, &ecsapi.DescribeServicesInput{Cluster: aws.String("c1"), Services: []string{"web"}})
+	if err != nil || svc.Services[0].RunningCount != 1 || svc.Services[0].DesiredCount != 1 || len(svc.Services[0].Deployments) != 1 {
+		t.Errorf("DescribeServices = %+v, %v; want running 1, desired 1, one deployment", svc.Services, err)
+	}
+}
+
+func TestCrashingTasksAreReplacedWithBackoff(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	e.cluster()
+	td := e.taskDef("crash", "APP_FAULT=crash")
+	if _, err := e.ecs.CreateService(ctx, &ecsapi.CreateServiceInput{
+		Cluster: aws.String("c1"), ServiceName: aws.String("crash"), TaskDefinition: aws.String(td), DesiredCount: aws.Int32(1), NetworkConfiguration: awsvpc,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var stoppedArns []string
+	e.eventually("three crashed tasks", 15*time.Second, func() bool {
+		ls, _ := e.ecs.ListTasks(ctx, &ecsapi.ListTasksInput{Cluster: aws.String("c1"), DesiredStatus: types.DesiredStatusStopped})
+		stoppedArns = ls.TaskArns
+		return len(stoppedArns) >= 3
+	})
+	d, _ := e.ecs.DescribeTasks(ctx, &ecsapi.DescribeTasksInput{Cluster: aws.String("c1"), Tasks: stoppedArns[:3]})
+	for _, task := range d.Tasks {
+		if aws.ToString(task.LastStatus) == "STOPPED" && aws.ToInt32(task.Containers[0].ExitCode) != 3 {
+			t.Errorf("crashed task exit code = %d, want 3", aws.ToInt32(task.Containers[0].ExitCode))
+		}
+	}
+}
