@@ -91,9 +91,12 @@ func (e env) roles() {
 			cfn.Statement{Sid: "PassServiceRoles", Effect: "Allow", Action: []string{"iam:PassRole"},
 				Resource:  []cfn.Value{cfn.GetAtt(logicalInfraRole, "Arn"), cfn.GetAtt(logicalHookRole, "Arn")},
 				Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}}}, //nolint:gosec // G101: an IAM condition key, not a credential
-			// The function runs in the VPC to reach the test listener.
+			// The function runs in the VPC to reach the test listener. The
+			// Lambda guide asks for every EC2 resource of the account and
+			// region here (an interface, its subnet and security groups), or
+			// the function may lose its network interfaces.
 			allow("VpcNetworkInterfaces", []string{"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"},
-				arn("ec2", "network-interface/*"), arn("ec2", "subnet/*"), arn("ec2", "security-group/*")),
+				arn("ec2", "*/*")),
 			allow("VpcDescribe", []string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"}, anyResource),
 		),
 	}))

@@ -449,7 +449,7 @@ func TestSecurity(t *testing.T) {
 // each because AWS offers no narrower resource for it.
 var wildcardResourceActions = map[string]string{
 	"ecr:GetAuthorizationToken":     "returns a registry-wide token; ECR supports no resource-level permission for it",
-	"ec2:DescribeNetworkInterfaces": "EC2 Describe* actions support no resource-level permissions (Lambda in a VPC needs it)",
+	"ec2:DescribeNetworkInterfaces": "only works when allowed on all resources (Lambda developer guide, VPC access); Lambda in a VPC needs it",
 	"ec2:DescribeSubnets":           "EC2 Describe* actions support no resource-level permissions (Lambda in a VPC needs it)",
 }
 
