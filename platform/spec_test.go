@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -113,6 +114,21 @@ func TestValidate(t *testing.T) {
 		{"lambda memory", func(s *Spec) { s.Deploywatch.MemoryMB = 64 }, "deploywatch.memoryMB", "128 to 10240"},
 		{"lambda timeout", func(s *Spec) { s.Deploywatch.TimeoutSeconds = 901 }, "deploywatch.timeoutSeconds", "1 to 900"},
 		{"retention", func(s *Spec) { s.Logs.RetentionDays = 2 }, "logs.retentionDays", "1, 3, 5"},
+		{"bad env name", func(s *Spec) { s.Env = "Prod" }, "env", "lowercase"},
+		{"test port range", func(s *Spec) { s.LoadBalancer.TestListenerPort = 70000 }, "loadBalancer.testListenerPort", "1 to 65535"},
+		{"health timeout range", func(s *Spec) { s.HealthCheck.TimeoutSeconds = 1 }, "healthCheck.timeoutSeconds", "2 to 120"},
+		{"grace period", func(s *Spec) { s.Service.HealthCheckGracePeriodSeconds = -1 }, "service.healthCheckGracePeriodSeconds", "0 to 2147483647"},
+		{"max range", func(s *Spec) { s.Scaling.Max = 5001 }, "scaling.max", "1 to 5000"},
+		{"scale-out cooldown", func(s *Spec) { s.Scaling.ScaleOutCooldownSeconds = 3601 }, "scaling.scaleOutCooldownSeconds", "0 to 3600"},
+		{"container port range", func(s *Spec) { s.Task.ContainerPort = 0 }, "task.containerPort", "1 to 65535"},
+		{"container is test port", func(s *Spec) { s.Task.ContainerPort = 8080 }, "task.containerPort", "listener port"},
+		{"env HOST", func(s *Spec) { s.Task.Environment = map[string]string{"HOST": "x"} }, "task.environment.HOST", "containerPort"},
+		{"container health interval", func(s *Spec) { s.Task.HealthCheck.IntervalSeconds = 4 }, "task.healthCheck.intervalSeconds", "5 to 300"},
+		{"container health timeout", func(s *Spec) { s.Task.HealthCheck.TimeoutSeconds = 61 }, "task.healthCheck.timeoutSeconds", "2 to 60"},
+		{"container start period", func(s *Spec) { s.Task.HealthCheck.StartPeriodSeconds = 301 }, "task.healthCheck.startPeriodSeconds", "0 to 300"},
+		{"elb alarm threshold", func(s *Spec) { s.Alarms.ELB5XXThreshold = 0 }, "alarms.elb5xxThreshold", "1 to"},
+		{"evaluation periods", func(s *Spec) { s.Alarms.EvaluationPeriods = 0 }, "alarms.evaluationPeriods", "1 to 100"},
+		{"alarm period too long", func(s *Spec) { s.Alarms.PeriodSeconds = 86460 }, "alarms.periodSeconds", "up to 86400"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,6 +176,49 @@ func TestSubnetCIDRs(t *testing.T) {
 		pub, priv := s.SubnetCIDRs()
 		if !slices.Equal(pub, tt.public) || !slices.Equal(priv, tt.priv) {
 			t.Errorf("SubnetCIDRs(%s) = %v, %v, want %v, %v", tt.vpc, pub, priv, tt.public, tt.priv)
+		}
+	}
+}
+
+// TestValidateAcceptsTheLimits checks the rules do not reject values AWS
+// accepts: each range's ends, and every Fargate size.
+func TestValidateAcceptsTheLimits(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*Spec)
+	}{
+		{"bake time 0", func(s *Spec) { s.Deployment.BakeTimeInMinutes = 0 }},
+		{"bake time 1440", func(s *Spec) { s.Deployment.BakeTimeInMinutes = 1440 }},
+		{"interval 5, timeout 2", func(s *Spec) { s.HealthCheck.IntervalSeconds = 5; s.HealthCheck.TimeoutSeconds = 2 }},
+		{"interval 300", func(s *Spec) { s.HealthCheck.IntervalSeconds = 300 }},
+		{"thresholds 10", func(s *Spec) { s.HealthCheck.HealthyThreshold = 10; s.HealthCheck.UnhealthyThreshold = 10 }},
+		{"desired = min = max = 1", func(s *Spec) { s.Service.DesiredCount = 1; s.Scaling.Min = 1; s.Scaling.Max = 1 }},
+		{"single NAT", func(s *Spec) { s.Network.NAT = NATSingle }},
+		{"vpc /24", func(s *Spec) { s.Network.VPCCIDR = "192.168.10.0/24" }},
+		{"no test listener, container on 8080", func(s *Spec) { s.LoadBalancer.TestListener = false; s.Task.ContainerPort = 8080 }},
+		{"platform 1.4.0", func(s *Spec) { s.Service.PlatformVersion = "1.4.0" }},
+		{"uid:gid", func(s *Spec) { s.Task.User = "65532:65532" }},
+		{"dry run", func(s *Spec) { s.Deploywatch.Enforcement = EnforceDryRun }},
+		{"alarm period 10", func(s *Spec) { s.Alarms.PeriodSeconds = 10 }},
+		{"matcher range", func(s *Spec) { s.HealthCheck.Matcher = "200-299" }},
+		{"other region", func(s *Spec) {
+			s.Region = "eu-west-1"
+			s.Network.AvailabilityZones = []string{"eu-west-1b", "eu-west-1c"}
+		}},
+	}
+	for cpu, mems := range fargateSizes {
+		for _, mem := range mems {
+			tests = append(tests, struct {
+				name   string
+				change func(*Spec)
+			}{fmt.Sprintf("fargate %d/%d", cpu, mem), func(s *Spec) { s.Task.CPU, s.Task.Memory = cpu, mem }})
+		}
+	}
+	for _, tt := range tests {
+		s := validSpec()
+		tt.change(&s)
+		if ps := s.Validate(); ps != nil {
+			t.Errorf("%s: Validate() = %v, want no problems", tt.name, ps)
 		}
 	}
 }
