@@ -37,25 +37,31 @@ func Schemas(t testing.TB) *cfn.Schemas {
 }
 
 func load() {
-	root, err := repoRoot()
-	if err != nil {
-		reason = "cannot find the repository root (go.work): " + err.Error()
-		return
-	}
-	dir := filepath.Join(root, SchemaDir)
-	if _, err := os.Stat(dir); err != nil {
-		reason = "CloudFormation schemas not found at " + dir + " (the project's shared/ folder is not beside this clone); schema checks skipped"
-		return
-	}
-	// Present but unreadable is a failure, not a skip.
-	schemas, loadErr = cfn.LoadSchemas(dir)
-}
-
-func repoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		return "", err
+		reason = "cannot tell the working directory: " + err.Error()
+		return
 	}
+	schemas, reason, loadErr = loadFrom(dir)
+}
+
+// loadFrom finds the repository root at or above dir and loads the schemas
+// beside it. It returns the schemas, or why the tests skip, or why they fail.
+func loadFrom(dir string) (*cfn.Schemas, string, error) {
+	root, err := repoRoot(dir)
+	if err != nil {
+		return nil, "cannot find the repository root (go.work) above " + dir + "; schema checks skipped", nil
+	}
+	schemaDir := filepath.Join(root, SchemaDir)
+	if _, err := os.Stat(schemaDir); err != nil {
+		return nil, "CloudFormation schemas not found at " + schemaDir + " (the project's shared/ folder is not beside this clone); schema checks skipped", nil
+	}
+	// Present but unreadable is a failure, not a skip.
+	s, err := cfn.LoadSchemas(schemaDir)
+	return s, "", err
+}
+
+func repoRoot(dir string) (string, error) {
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
 			return dir, nil
