@@ -72,8 +72,9 @@ func (e *Error) Error() string {
 // Manifest is a parsed ship.yaml whose keys and types are known to be right.
 // Values are checked per environment by Spec.
 type Manifest struct {
-	path string
-	name string
+	path     string
+	name     string
+	nameNode ast.Node // where name is set, if it is
 	// common is the top-level settings; envs the per-environment ones.
 	common *ast.MappingNode
 	envs   map[string]*ast.MappingValueNode
@@ -117,7 +118,7 @@ func Parse(path string, data []byte) (*Manifest, error) {
 		switch key {
 		case "name":
 			if s, ok := unwrap(kv.Value).(*ast.StringNode); ok {
-				m.name = s.Value
+				m.name, m.nameNode = s.Value, s
 			} else {
 				add(kv.Value, "name", "want a string")
 			}
@@ -216,6 +217,9 @@ func (m *Manifest) locate(p platform.Problem, env string, envNode *ast.MappingVa
 	}
 	if p.Path == "env" {
 		return m.problem(envNode.Key, "environments."+env, p.Message)
+	}
+	if p.Path == "name" && m.nameNode != nil {
+		return m.problem(m.nameNode, "name", p.Message)
 	}
 	return m.problem(envNode.Key, p.Path, p.Message+" (from the defaults; set "+p.Path+" in the manifest)")
 }

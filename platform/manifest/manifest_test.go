@@ -127,6 +127,7 @@ func TestProblems(t *testing.T) {
 			"ship.yaml:3:3: environments.Prod: \"Prod\" is not valid; want lowercase"},
 		{"fargate pair", "name: web\nenvironments:\n  x:\n    account: \"111122223333\"\n    task: {cpu: 1024, memory: 512}\n", "x",
 			"ship.yaml:5:31: environments.x.task.memory: 512 MiB does not go with task.cpu 1024; want one of 2048, 3072"},
+		{"bad name", "name: Web_App\nenvironments:\n  x:\n    account: \"111122223333\"\n", "x", "ship.yaml:1:7: name: \"Web_App\" is not valid"},
 		{"alias", "name: web\nbase: &b {cpu: 256}\nenvironments:\n  x:\n    task: *b\n", "x", "ship.yaml:2:1: base: is not a known key"},
 	}
 	for _, tt := range tests {
