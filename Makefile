@@ -46,6 +46,12 @@ run: ## run the app on :5000 (PORT and HOST override)
 	$(BUILD) -o bin/app ./services/app
 	./bin/app
 
+.PHONY: bench
+bench: ## load-benchmark the app against a plain net/http baseline (docs/performance.md)
+	$(BUILD) -o bin/app ./services/app
+	$(BUILD) -o bin/baseline ./tools/loadgen/cmd/baseline
+	go run ./tools/loadgen/cmd/bench -app bin/app -baseline bin/baseline $(BENCHFLAGS)
+
 .PHONY: build
 build: ## build every binary into bin/
 	$(BUILD) -o bin/app ./services/app
