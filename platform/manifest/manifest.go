@@ -90,6 +90,16 @@ func Load(path string) (*Manifest, error) {
 	return Parse(path, data)
 }
 
+// LoadSpec loads the manifest at path and resolves environment env: the
+// one call most commands need.
+func LoadSpec(path, env string) (platform.Spec, error) {
+	m, err := Load(path)
+	if err != nil {
+		return platform.Spec{}, err
+	}
+	return m.Spec(env)
+}
+
 // Parse parses a manifest read from path. It checks the YAML syntax, every
 // key and every value's type, in every environment, and returns an *Error
 // listing all problems.

@@ -31,6 +31,19 @@ func TestRepositoryManifest(t *testing.T) {
 	}
 }
 
+func TestLoadSpec(t *testing.T) {
+	path := filepath.Join("..", "..", DefaultPath)
+	if s, err := LoadSpec(path, "production"); err != nil || s.Env != "production" {
+		t.Errorf("LoadSpec(ship.yaml, production) = %s, %v; want the production spec", s.Env, err)
+	}
+	if _, err := LoadSpec(path, "nowhere"); err == nil || !strings.Contains(err.Error(), "no such environment") {
+		t.Errorf("LoadSpec(ship.yaml, nowhere) = %v, want no such environment", err)
+	}
+	if _, err := LoadSpec(filepath.Join(t.TempDir(), "none.yaml"), "local"); err == nil || !strings.Contains(err.Error(), "read manifest") {
+		t.Errorf("LoadSpec(missing file) = %v, want a read error", err)
+	}
+}
+
 const base = `name: web
 region: eu-west-1
 task:

@@ -284,6 +284,8 @@ func TestSeedValues(t *testing.T) {
 		{"Resources.PrivateSubnetB.Properties.AvailabilityZone", `"us-east-1b"`},
 		{"Resources.PrivateDefaultRouteA.Properties.NatGatewayId", `{"Ref":"NatGatewayA"}`},
 		{"Resources.PrivateDefaultRouteB.Properties.NatGatewayId", `{"Ref":"NatGatewayB"}`},
+		// task egress all, for ECR pulls and CloudWatch Logs
+		{"Resources.TaskSecurityGroup.Properties.SecurityGroupEgress", `[{"Description":"all: ECR pulls, CloudWatch Logs, the app's own calls","IpProtocol":"-1","CidrIp":"0.0.0.0/0"}]`},
 		// cluster with Container Insights
 		{"Resources.Cluster.Properties.ClusterSettings", `[{"Name":"containerInsights","Value":"enabled"}]`},
 		// the 5XX alarm covers both target groups: measured on the load balancer
