@@ -67,21 +67,24 @@ no_packages = (cd $(1) && go list ./... 2>&1 | grep -q 'matched no packages')
 
 .PHONY: lint
 lint: $(GOLANGCI_LINT) ## gofmt check, go vet and golangci-lint over every module
-	@unformatted="$$(gofmt -l $(MODULES) tools/devtools)"; \
-	if [ -n "$$unformatted" ]; then \
-		printf 'gofmt: these files are not formatted (run gofmt -w on them):\n%s\n' "$$unformatted"; exit 1; \
-	fi
-	go vet $(PKGS)
-	cd tools/devtools && GOWORK=off go vet ./...
 	@failed=; \
+	echo "gofmt -l"; \
+	unformatted="$$(gofmt -l $(MODULES) tools/devtools)"; \
+	if [ -n "$$unformatted" ]; then \
+		printf 'these files are not gofmt-formatted (run gofmt -w on them):\n%s\n' "$$unformatted"; failed="$$failed gofmt"; \
+	fi; \
+	echo "go vet $(PKGS)"; \
+	go vet $(PKGS) || failed="$$failed go-vet"; \
+	echo "go vet tools/devtools"; \
+	(cd tools/devtools && GOWORK=off go vet ./...) || failed="$$failed go-vet(tools/devtools)"; \
 	for m in $(MODULES); do \
 		if $(call no_packages,$$m); then echo "golangci-lint $$m: no Go packages yet, skipped"; continue; fi; \
 		echo "golangci-lint $$m"; \
-		(cd $$m && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || failed="$$failed $$m"; \
+		(cd $$m && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || failed="$$failed golangci-lint($$m)"; \
 	done; \
 	echo "golangci-lint tools/devtools"; \
-	(cd tools/devtools && GOWORK=off $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || failed="$$failed tools/devtools"; \
-	if [ -n "$$failed" ]; then echo "golangci-lint found problems in:$$failed"; exit 1; fi
+	(cd tools/devtools && GOWORK=off $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || failed="$$failed golangci-lint(tools/devtools)"; \
+	if [ -n "$$failed" ]; then echo "lint failed:$$failed"; exit 1; fi
 
 .PHONY: vuln
 vuln: $(GOVULNCHECK) $(VULNDB)/index/modules.json ## scan every module for known vulnerabilities (local database)

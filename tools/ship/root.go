@@ -69,13 +69,21 @@ Every environment command takes --env (default local). Exit codes: 0 success,
 	return root
 }
 
-// envFlag adds --env to an environment command.
-func envFlag(cmd *cobra.Command, env *string, def string) {
+// envFlag adds --env to an environment command, completing the manifest's
+// environment names.
+func (a *app) envFlag(cmd *cobra.Command, env *string, def string) {
 	usage := "the environment, as named in the manifest"
 	if def == "" {
 		usage += " (default: every environment)"
 	}
 	cmd.Flags().StringVar(env, "env", def, usage)
+	_ = cmd.RegisterFlagCompletionFunc("env", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		m, err := manifest.Load(a.manifestPath)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		return m.Environments(), cobra.ShellCompDirectiveNoFileComp
+	})
 }
 
 // noArgs refuses positional arguments as a usage error.

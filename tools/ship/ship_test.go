@@ -69,6 +69,25 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+func TestCompletion(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"__complete", "template", "--manifest", repoManifest, "--env", ""}, "local\nproduction\n"},
+		{[]string{"__complete", "template", "--stack", ""}, "bootstrap\nenvironment\n"},
+	}
+	for _, tt := range tests {
+		stdout, stderr, code := ship(t, tt.args...)
+		if code != exitOK || !strings.HasPrefix(stdout, tt.want) {
+			t.Errorf("ship %v = %q (exit %d, %s), want completions %q", tt.args, stdout, code, stderr, tt.want)
+		}
+	}
+	if stdout, _, _ := ship(t, "completion", "bash"); !strings.Contains(stdout, "bash completion") {
+		t.Errorf("ship completion bash printed no bash completion script")
+	}
+}
+
 func TestValidatePrintsEveryProblem(t *testing.T) {
 	path := writeManifest(t, `name: web
 task:

@@ -56,7 +56,7 @@ stack, which is what ship up sends so that an update never moves traffic.`,
 			return a.template(cmd.Context(), spec, which, reader)
 		},
 	}
-	envFlag(cmd, &env, "local")
+	a.envFlag(cmd, &env, "local")
 	cmd.Flags().StringVar(&which, "stack", "environment", "which stack: bootstrap or environment")
 	cmd.Flags().BoolVar(&live, "live", false, "read the live forward weights of the existing stack first (needs AWS credentials)")
 	_ = cmd.RegisterFlagCompletionFunc("stack", cobra.FixedCompletions([]string{"bootstrap", "environment"}, cobra.ShellCompDirectiveNoFileComp))

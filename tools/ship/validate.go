@@ -26,7 +26,7 @@ is any.`,
 			return a.validate(env)
 		},
 	}
-	envFlag(cmd, &env, "")
+	a.envFlag(cmd, &env, "")
 	return cmd
 }
 
