@@ -34,7 +34,15 @@ type rules interface {
 type Reader struct {
 	CloudFormation stackResources
 	ELB            rules
-	Logger         *slog.Logger
+	// Logger is optional; nil discards.
+	Logger *slog.Logger
+}
+
+func (r *Reader) log() *slog.Logger {
+	if r.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Logger
 }
 
 // NewReader returns a Reader using the given SDK clients.
@@ -49,7 +57,7 @@ func (r *Reader) Read(ctx context.Context, stackName string) (stack.Live, error)
 	out, err := r.CloudFormation.DescribeStackResources(ctx, &cloudformation.DescribeStackResourcesInput{StackName: &stackName})
 	if err != nil {
 		if notFound(err) {
-			r.Logger.InfoContext(ctx, "stack does not exist yet; rendering the initial weights", "stack", stackName)
+			r.log().InfoContext(ctx, "stack does not exist yet; rendering the initial weights", "stack", stackName)
 			return stack.Live{}, nil
 		}
 		return stack.Live{}, fmt.Errorf("describe resources of stack %s: %w", stackName, err)
@@ -77,7 +85,7 @@ func (r *Reader) Read(ctx context.Context, stackName string) (stack.Live, error)
 		if err != nil {
 			return stack.Live{}, err
 		}
-		r.Logger.DebugContext(ctx, "live weights", "rule", rule.logical, "blue", w.Blue, "green", w.Green)
+		r.log().DebugContext(ctx, "live weights", "rule", rule.logical, "blue", w.Blue, "green", w.Green)
 		*rule.into = &w
 	}
 	return live, nil
