@@ -2,6 +2,8 @@ package ecs
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
 )
@@ -18,7 +20,16 @@ func op[In any](b *Backend, f func(context.Context, *In) (any, error)) awsproto.
 			b.mu.Unlock()
 		}()
 		_ = ctx // requests never bound what they start: tasks outlive the call
-		return f(b.ctx, in)
+		out, err := f(b.ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		// Encode under the lock: outputs share structure with live state.
+		raw, err := json.Marshal(out)
+		if err != nil {
+			return nil, fmt.Errorf("encode ecs output: %w", err)
+		}
+		return json.RawMessage(raw), nil
 	}).JSON()
 }
 

@@ -177,3 +177,5 @@ func TestBadRequests(t *testing.T) {
 		t.Errorf("ListClusters after bad requests = %v, want none", cl.ClusterArns)
 	}
 }
+
+func errorsAs(err error, target any) bool { return err != nil && errors.As(err, target) }

@@ -88,7 +88,9 @@ func (b *Backend) hooksDone(ctx context.Context, s *serviceRec, d *deploymentRec
 				TestTrafficWeights: b.weights(d, "test"), ProductionTrafficWeights: b.weights(d, "prod"),
 				HookTargetArn: h.HookTargetArn, RoleArn: h.RoleArn, TargetType: detail.TargetType, HookDetails: h.HookDetails,
 			}
-			b.wg.Go(func() { b.runHook(ctx, d.ServiceDeploymentArn, detail.HookID, stage, inv, b.cfg.Clock.Now().Add(b.cfg.Clock.Scale(timeout))) })
+			b.wg.Go(func() {
+				b.runHook(ctx, d.ServiceDeploymentArn, detail.HookID, stage, inv, b.cfg.Clock.Now().Add(b.cfg.Clock.Scale(timeout)))
+			})
 		}
 	}
 	return d.HooksPending == 0

@@ -20,6 +20,7 @@ func (m *metadata) snapshot() (*taskRec, *taskDefRec, bool) {
 		return nil, nil, false
 	}
 	c := *t
+	c.Containers = append([]Container(nil), t.Containers...)
 	td, _ := m.b.taskDef(t.TaskDefinitionArn)
 	return &c, td, true
 }
@@ -77,7 +78,7 @@ func (m *metadata) Task() any {
 		"DesiredStatus": t.DesiredStatus, "KnownStatus": t.LastStatus,
 		"Limits":           map[string]any{"CPU": parseUnits(t.CPU) / 1024, "Memory": parseUnits(t.Memory)},
 		"AvailabilityZone": t.AvailabilityZone, "LaunchType": t.LaunchType, "Containers": containers,
-		"ClockDrift": map[string]any{"ClockErrorBound": 0.5, "ReferenceTimestamp": m.b.cfg.Clock.Now().UTC().Format("2006-01-02T15:04:05Z"), "ClockSynchronizationStatus": "SYNCHRONIZED"},
+		"ClockDrift":              map[string]any{"ClockErrorBound": 0.5, "ReferenceTimestamp": m.b.cfg.Clock.Now().UTC().Format("2006-01-02T15:04:05Z"), "ClockSynchronizationStatus": "SYNCHRONIZED"},
 		"EphemeralStorageMetrics": map[string]any{"Utilized": 0, "Reserved": 20496},
 	}
 	if t.PullStartedAt != nil {

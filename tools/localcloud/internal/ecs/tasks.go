@@ -168,7 +168,7 @@ func (b *Backend) newTask(td *taskDefRec, cluster, startedBy, group, launchType,
 		t.Containers = append(t.Containers, Container{
 			ContainerArn: b.arn("container/" + cluster + "/" + id + "/" + randomHex(32)), TaskArn: t.TaskArn,
 			Name: c.Name, Image: c.Image, LastStatus: "PENDING", HealthStatus: "UNKNOWN",
-			CPU: strconv.Itoa(int(c.CPU)),
+			CPU:               strconv.Itoa(int(c.CPU)),
 			NetworkInterfaces: []NetInterface{{AttachmentID: "eni-attach-" + eni, PrivateIpv4Address: host}},
 		})
 	}
