@@ -577,3 +577,31 @@ func TestOutputsGet(t *testing.T) {
 		t.Errorf("Get(missing) = %v, want an error saying to run ship up", err)
 	}
 }
+
+// TestOnlyLocalIntrinsics keeps the templates to the intrinsic functions the
+// local cloud evaluates, so the local environment deploys the same template
+// AWS would get.
+func TestOnlyLocalIntrinsics(t *testing.T) {
+	allowed := map[string]bool{"Ref": true, "Fn::GetAtt": true, "Fn::Sub": true, "Fn::Join": true, "Fn::Select": true, "Fn::GetAZs": true, "Fn::If": true}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch c := v.(type) {
+		case map[string]any:
+			for k, e := range c {
+				if (strings.HasPrefix(k, "Fn::") || k == "Ref") && !allowed[k] {
+					t.Errorf("%s uses %s, which the local cloud does not evaluate", path, k)
+				}
+				walk(path+"."+k, e)
+			}
+		case []any:
+			for i, e := range c {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		}
+	}
+	for env, s := range specs(t) {
+		boot, envDoc := render(t, s, Inputs{})
+		walk(env+"-bootstrap", map[string]any(parse(t, boot)))
+		walk(env+"-environment", map[string]any(parse(t, envDoc)))
+	}
+}
