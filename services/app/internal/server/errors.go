@@ -56,7 +56,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	e := s.toError(err, c)
 	body := errorBody{Code: e.Code, Message: e.Message, Field: e.Field, RequestID: RequestID(c)}
-	if werr := c.JSON(e.Status, body); werr != nil {
+	if werr := writeJSON(c, e.Status, body); werr != nil {
 		s.log.WarnContext(c.Request().Context(), "write error response", "err", werr, "request_id", body.RequestID)
 	}
 }

@@ -28,12 +28,12 @@ type healthBody struct {
 // downstream: a dependency's outage must not make every task look dead.
 func (s *Server) health(c echo.Context) error {
 	if s.draining.Load() {
-		return c.JSON(http.StatusServiceUnavailable, healthBody{Status: "draining"})
+		return writeJSON(c, http.StatusServiceUnavailable, healthBody{Status: "draining"})
 	}
 	if s.fault.Kind == fault.Health {
-		return c.JSON(http.StatusServiceUnavailable, healthBody{Status: "unhealthy", Fault: s.fault.String()})
+		return writeJSON(c, http.StatusServiceUnavailable, healthBody{Status: "unhealthy", Fault: s.fault.String()})
 	}
-	return c.JSON(http.StatusOK, healthBody{
+	return writeJSON(c, http.StatusOK, healthBody{
 		Status:  "ok",
 		Version: s.version,
 		Commit:  s.commit,
@@ -79,7 +79,7 @@ func (s *Server) info(c echo.Context) error {
 			body.ECS = &ecsBody{TaskARN: t.TaskARN, AvailabilityZone: t.AvailabilityZone, Family: t.Family, Revision: t.Revision}
 		}
 	}
-	return c.JSON(http.StatusOK, body)
+	return writeJSON(c, http.StatusOK, body)
 }
 
 const maxNameLen = 64
@@ -95,7 +95,7 @@ func (s *Server) greeting(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, greetingBody{Greeting: "Hello, " + name + "!", Version: s.version})
+	return writeJSON(c, http.StatusOK, greetingBody{Greeting: "Hello, " + name + "!", Version: s.version})
 }
 
 // validName trims name and checks it is 1 to 64 letters, spaces, hyphens,

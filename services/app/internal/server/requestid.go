@@ -15,25 +15,25 @@ const (
 	HeaderRequestID = "X-Request-Id"
 	HeaderAmznTrace = "X-Amzn-Trace-Id"
 
-	requestIDKey = "request_id"
-	maxIDLen     = 128
+	maxIDLen = 128
 )
 
 // requestID gives every request an id, taken from the request when it
 // carries a sane one, and echoes it in the X-Request-Id response header.
 func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id := requestIDFrom(c.Request().Header)
-		c.Set(requestIDKey, id)
-		c.Response().Header()[HeaderRequestID] = []string{id}
+		c.Response().Header()[HeaderRequestID] = []string{requestIDFrom(c.Request().Header)}
 		return next(c)
 	}
 }
 
-// RequestID returns the id the request id middleware gave c.
+// RequestID returns the id the request id middleware gave c. It lives in
+// the response header only: echo.Context.Set would cost a map per request.
 func RequestID(c echo.Context) string {
-	id, _ := c.Get(requestIDKey).(string)
-	return id
+	if v := c.Response().Header()[HeaderRequestID]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 func requestIDFrom(h http.Header) string {
