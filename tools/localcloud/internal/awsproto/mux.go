@@ -2,6 +2,7 @@ package awsproto
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -175,8 +176,19 @@ func cborPath(p string) (name, op string) {
 	return name, parts[3]
 }
 
+// readBody reads the request body, gunzipping it when the client compressed
+// it (the SDKs gzip PutMetricData, which has @requestCompression).
 func readBody(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	var body io.Reader = r.Body
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return nil, Serialization("decompress request body: %v", err)
+		}
+		defer zr.Close()
+		body = zr
+	}
+	b, err := io.ReadAll(io.LimitReader(body, maxBody+1))
 	if err != nil {
 		return nil, Serialization("read request body: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudwatch"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/elbv2"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/sts"
@@ -38,9 +39,10 @@ type Config struct {
 
 // Server is localcloud's root: the mux and the backends behind it.
 type Server struct {
-	Mux   *awsproto.Mux
-	STS   *sts.Backend
-	ELBv2 *elbv2.Backend
+	Mux        *awsproto.Mux
+	STS        *sts.Backend
+	ELBv2      *elbv2.Backend
+	CloudWatch *cloudwatch.Backend
 
 	log     *slog.Logger
 	closers []io.Closer
@@ -62,9 +64,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.STS = &sts.Backend{}
 	s.Add(s.STS)
 	var err error
+	s.CloudWatch, err = cloudwatch.New(cloudwatch.Config{Logger: cfg.Logger.With("subsystem", "cloudwatch"), Clock: cfg.Clock, Store: cfg.Store})
+	if err != nil {
+		return nil, err
+	}
+	s.Add(s.CloudWatch)
 	s.ELBv2, err = elbv2.New(elbv2.Config{
 		Logger: cfg.Logger.With("subsystem", "elbv2"), Clock: cfg.Clock, Store: cfg.Store,
-		PortOffset: cfg.PortOffset,
+		Metrics: s.CloudWatch, PortOffset: cfg.PortOffset,
 	})
 	if err != nil {
 		s.Close()
