@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -130,9 +129,5 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "commit", commit,
 		"fault", cfg.Fault.String(), "tracing", cfg.OTLPEndpoint != "")
-	err = server.New(opts).Serve(ctx, ln, server.Timings{DrainDelay: cfg.DrainDelay, ShutdownTimeout: cfg.ShutdownTimeout})
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
+	return server.New(opts).Serve(ctx, ln, server.Timings{DrainDelay: cfg.DrainDelay, ShutdownTimeout: cfg.ShutdownTimeout})
 }

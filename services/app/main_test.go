@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -33,7 +34,7 @@ var appBinary = sync.OnceValues(func() (string, error) {
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-X main.version=v9.9.9-test -X main.commit=feedface", "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
+		return "", fmt.Errorf("go build: %w\n%s", err, out)
 	}
 	return bin, nil
 })
@@ -276,7 +277,7 @@ func runHealthcheck(t *testing.T, bin, port string) int {
 	cmd := exec.Command(bin, "healthcheck")
 	cmd.Env = []string{"PORT=" + port}
 	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); ok {
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 		return ee.ExitCode()
 	} else if err != nil {
 		t.Fatalf("run app healthcheck: %v\n%s", err, out)
@@ -310,7 +311,7 @@ func TestStartRefusals(t *testing.T) {
 			cmd.Env = append([]string{"HOST=127.0.0.1", "PORT=" + freePort(t)}, tt.env...)
 			out, err := cmd.CombinedOutput()
 			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
+			if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 				code = ee.ExitCode()
 			}
 			if code != tt.code {

@@ -74,7 +74,8 @@ func (s *Server) info(c echo.Context) error {
 	if s.tasks != nil {
 		t, err := s.tasks.Task(c.Request().Context())
 		if err != nil {
-			body.ECS = &ecsBody{Error: "task metadata unavailable: " + err.Error()}
+			// The cause names internal addresses; it is logged at start.
+			body.ECS = &ecsBody{Error: "task metadata unavailable for now; it is fetched again on a later request"}
 		} else {
 			body.ECS = &ecsBody{TaskARN: t.TaskARN, AvailabilityZone: t.AvailabilityZone, Family: t.Family, Revision: t.Revision}
 		}

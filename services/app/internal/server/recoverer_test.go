@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -42,8 +43,8 @@ func TestRecovererKeepsAbortHandler(t *testing.T) {
 	s, _, _ := newTestServer(t)
 	s.echo.GET("/abort", func(c echo.Context) error { panic(http.ErrAbortHandler) })
 	defer func() {
-		if p := recover(); p != http.ErrAbortHandler {
-			t.Errorf("panic after http.ErrAbortHandler = %v, want it re-panicked for net/http", p)
+		if err, _ := recover().(error); !errors.Is(err, http.ErrAbortHandler) {
+			t.Errorf("panic after http.ErrAbortHandler = %v, want it re-panicked for net/http", err)
 		}
 	}()
 	do2(t, s, http.MethodGet, "/abort")

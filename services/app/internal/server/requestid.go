@@ -71,7 +71,8 @@ func validID(id string) bool {
 // seeded from the OS and cheap; the ids need to be unique, not secret.
 func newID() string {
 	var b [16]byte
-	hi, lo := rand.Uint64(), rand.Uint64()
+	hi, lo := rand.Uint64(), rand.Uint64() //nolint:gosec // G404: request ids must be unique, not unguessable
+
 	for i := range 8 {
 		b[i], b[8+i] = byte(hi>>(8*i)), byte(lo>>(8*i))
 	}

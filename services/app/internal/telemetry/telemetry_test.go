@@ -24,7 +24,7 @@ func TestAttributes(t *testing.T) {
 	for _, tt := range tests {
 		got := map[string]string{}
 		for _, kv := range Attributes(tt.cfg) {
-			got[string(kv.Key)] = kv.Value.Emit()
+			got[string(kv.Key)] = kv.Value.AsString()
 		}
 		if len(got) != len(tt.want) {
 			t.Errorf("Attributes(%s) = %v, want %v", tt.name, got, tt.want)

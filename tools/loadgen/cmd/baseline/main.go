@@ -60,5 +60,6 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	return http.Serve(ln, mux)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	return srv.Serve(ln)
 }

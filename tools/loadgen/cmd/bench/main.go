@@ -77,7 +77,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	serverCPUs := runtime.NumCPU()
 	if taskset, err := exec.LookPath("taskset"); err == nil && !o.noPin && runtime.NumCPU() >= 2 {
 		if out, err := exec.Command(taskset, "-a", "-p", "-c", "0", strconv.Itoa(os.Getpid())).CombinedOutput(); err != nil {
-			return fmt.Errorf("pin the generator to CPU 0: %v\n%s", err, out)
+			return fmt.Errorf("pin the generator to CPU 0: %w\n%s", err, out)
 		}
 		runtime.GOMAXPROCS(1)
 		pin = []string{taskset, "-c", "1"}
@@ -235,7 +235,8 @@ func start(ctx context.Context, pin []string, bin string, args []string) (*proc,
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
 	argv := append(append(slices.Clone(pin), bin), args...)
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...) //nolint:gosec // G204: runs the binaries the bench was told to measure
+
 	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+port, "APP_FAULT=", "OTEL_EXPORTER_OTLP_ENDPOINT=")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -257,7 +258,7 @@ func start(ctx context.Context, pin []string, bin string, args []string) (*proc,
 		}
 		if time.Now().After(deadline) {
 			p.stop()
-			return nil, fmt.Errorf("start %s: /health not 200 within 10s (last error %v)", bin, err)
+			return nil, fmt.Errorf("start %s: /health not 200 within 10s (last error: %w)", bin, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -333,7 +334,7 @@ func saturate(ctx context.Context, wrk, url string, pid int, o options) (rps, bu
 		}
 		out, err := exec.CommandContext(ctx, wrk, "-t", threads, "-c", strconv.Itoa(o.conns), "-d", secs(d), url).CombinedOutput()
 		if err != nil {
-			return 0, fmt.Errorf("run wrk: %v\n%s", err, out)
+			return 0, fmt.Errorf("run wrk: %w\n%s", err, out)
 		}
 		if bytes.Contains(out, []byte("Non-2xx")) || bytes.Contains(out, []byte("Socket errors")) {
 			return 0, fmt.Errorf("wrk saw errors against %s:\n%s", url, out)
