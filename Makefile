@@ -55,6 +55,8 @@ bench: ## load-benchmark the app against a plain net/http baseline (docs/perform
 .PHONY: build
 build: ## build every binary into bin/
 	$(BUILD) -o bin/app ./services/app
+	$(BUILD) -o bin/ship ./tools/ship
+	$(BUILD) -o bin/localcloud ./tools/localcloud
 
 .PHONY: test
 test: ## run every test of every module, with the race detector
