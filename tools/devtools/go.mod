@@ -9,6 +9,7 @@ tool (
 
 require (
 	github.com/moby/buildkit v0.34.2
+	github.com/moby/patternmatcher v0.6.1
 	golang.org/x/mod v0.42.0
 )
 

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // The repository's files, from tools/devtools/dockerfilecheck.
@@ -130,6 +131,87 @@ func TestParseErrors(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("parse(%q) error = %v, want one containing %q", tt.input, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// forbidden lists what must never reach the builder: history, caches, local
+// state, binaries and tests.
+var forbidden = []string{".git/", ".cache/", ".localcloud/", "bin/", "docs/", "*_test.go", "*.test", "*.out", "*.prof"}
+
+// TestBuildContext applies the real .dockerignore to the files a build
+// would send from the repository, and checks every COPY finds its sources
+// and nothing forbidden goes along.
+func TestBuildContext(t *testing.T) {
+	root := filepath.Join("..", "..", "..")
+	df, _ := parse(t, read(t, dockerfilePath), read(t, makefilePath))
+	files, err := BuildContext(os.DirFS(root), strings.NewReader(read(t, filepath.Join(root, ".dockerignore"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckContext(df, files, forbidden); err != nil {
+		t.Error(err)
+	}
+	t.Logf("build context: %d files", len(files))
+}
+
+func TestBuildContextCatchesMistakes(t *testing.T) {
+	repo := fstest.MapFS{
+		"go.work":                           {Data: []byte("go 1.27.3\n")},
+		"services/app/go.mod":               {Data: []byte("module app\n")},
+		"services/app/go.sum":               {Data: []byte("")},
+		"services/app/main.go":              {Data: []byte("package main\n")},
+		"services/app/main_test.go":         {Data: []byte("package main\n")},
+		"services/app/internal/x/x.go":      {Data: []byte("package x\n")},
+		"services/app/internal/x/x_test.go": {Data: []byte("package x\n")},
+		"platform/go.mod":                   {Data: []byte("module platform\n")},
+		"platform/spec.go":                  {Data: []byte("package platform\n")},
+		".git/HEAD":                         {Data: []byte("ref: refs/heads/main\n")},
+		".cache/vulndb/index/db.json":       {Data: []byte("{}")},
+		"bin/app":                           {Data: []byte("\x7fELF")},
+	}
+	dockerfile := "FROM golang:1.27.3 AS build\n" +
+		"COPY go.work go.work.sum* ./\n" +
+		"COPY services/app/go.mod services/app/go.sum* services/app/\n" +
+		"COPY platform/go.mod platform/go.sum* platform/\n" +
+		"COPY services/app/ services/app/\n" +
+		"FROM scratch\nCOPY --from=build /out/app /app\n"
+	df, err := ParseDockerfile(strings.NewReader(dockerfile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := read(t, filepath.Join("..", "..", "..", ".dockerignore"))
+	tests := []struct {
+		name         string
+		dockerignore string
+		wantErr      string // empty: no error
+	}{
+		{name: "the repository's .dockerignore", dockerignore: good},
+		{name: "no .dockerignore", dockerignore: "", wantErr: ".git/HEAD is in the build context"},
+		{name: "sources not re-included", dockerignore: strings.Replace(good, "!services/app/\n", "", 1), wantErr: "no Go file of services/app/"},
+		{name: "go.mod files not re-included", dockerignore: strings.Replace(good, "!**/go.mod\n", "", 1), wantErr: "COPY platform/go.mod: not in the build context"},
+		{name: "tests sent along", dockerignore: strings.Replace(good, "services/app/**/*_test.go\n", "", 1), wantErr: "services/app/internal/x/x_test.go is in the build context"},
+		{name: "everything but .git", dockerignore: ".git\n", wantErr: ".cache/vulndb/index/db.json is in the build context"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.dockerignore == good && tt.wantErr != "" {
+				t.Fatalf("mutation of .dockerignore did not apply; update this case")
+			}
+			files, err := BuildContext(repo, strings.NewReader(tt.dockerignore))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = CheckContext(df, files, forbidden)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Errorf("CheckContext(%v) error: %v", files, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("CheckContext(%v) error = %v, want one containing %q", files, err, tt.wantErr)
 			}
 		})
 	}
