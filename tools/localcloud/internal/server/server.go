@@ -18,6 +18,7 @@ import (
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudwatch"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/elbv2"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/logs"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/sts"
 )
@@ -43,6 +44,7 @@ type Server struct {
 	STS        *sts.Backend
 	ELBv2      *elbv2.Backend
 	CloudWatch *cloudwatch.Backend
+	Logs       *logs.Backend
 
 	log     *slog.Logger
 	closers []io.Closer
@@ -66,6 +68,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	var err error
 	s.CloudWatch, err = cloudwatch.New(cloudwatch.Config{Logger: cfg.Logger.With("subsystem", "cloudwatch"), Clock: cfg.Clock, Store: cfg.Store})
 	if err != nil {
+		s.Close()
 		return nil, err
 	}
 	s.Add(s.CloudWatch)
@@ -78,6 +81,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.Add(s.ELBv2)
+	s.Logs, err = logs.New(logs.Config{Logger: cfg.Logger.With("subsystem", "logs"), Clock: cfg.Clock, Store: cfg.Store})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Add(s.Logs)
 	return s, nil
 }
 
