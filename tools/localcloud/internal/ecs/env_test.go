@@ -134,30 +134,64 @@ func (r *recorder) find(detailType string, match func(map[string]any) bool) bool
 	return false
 }
 
+// metrics records what the backend publishes.
+type metrics struct {
+	mu     sync.Mutex
+	points []point
+}
+
+type point struct {
+	ns, name string
+	dims     map[string]string
+	value    float64
+}
+
+func (m *metrics) PutMetric(ns, name string, dims map[string]string, v float64, _ time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.points = append(m.points, point{ns, name, dims, v})
+}
+
+// max is the largest value seen of a metric of a service.
+func (m *metrics) max(name, service string) (float64, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	best, seen := 0.0, false
+	for _, p := range m.points {
+		if p.ns == "AWS/ECS" && p.name == name && p.dims["ServiceName"] == service && p.dims["ClusterName"] == "c1" {
+			best, seen = max(best, p.value), true
+		}
+	}
+	return best, seen
+}
+
 type env struct {
-	t      *testing.T
-	ecs    *ecsapi.Client
-	elb    *elb.Client
-	lb     *elbv2.Backend
-	b      *ecs.Backend
-	alarms *alarms
-	events *recorder
-	store  state.Store
-	cancel context.CancelFunc
+	t       *testing.T
+	metrics *metrics
+	clk     clock.Clock
+	ecs     *ecsapi.Client
+	elb     *elb.Client
+	lb      *elbv2.Backend
+	b       *ecs.Backend
+	alarms  *alarms
+	events  *recorder
+	store   state.Store
+	cancel  context.CancelFunc
 }
 
 // newEnv serves ECS and ELBv2 on one mux, as localcloud does.
 func newEnv(t *testing.T, dir string) *env {
 	t.Helper()
-	e := &env{t: t, alarms: &alarms{}, events: &recorder{}, store: state.Store{Dir: dir}}
+	e := &env{t: t, alarms: &alarms{}, events: &recorder{}, store: state.Store{Dir: dir}, metrics: &metrics{}}
 	clk := clock.New(scale)
+	e.clk = clk
 	lb, err := elbv2.New(elbv2.Config{Clock: clk, Store: state.Store{Dir: dir}, PortOffset: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.lb = lb
 	e.b, err = ecs.New(ecs.Config{
-		Clock: clk, Store: e.store, Runner: shared.runner, ELB: ecs.ELBv2(lb), Alarms: e.alarms, OnEvent: e.events.add,
+		Clock: clk, Store: e.store, Runner: shared.runner, ELB: ecs.ELBv2(lb), Alarms: e.alarms, OnEvent: e.events.add, Metrics: e.metrics,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

@@ -2,6 +2,8 @@ package ecs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -98,13 +100,57 @@ func (b *Backend) measure(s *serviceRec, now time.Time) (Utilization, bool) {
 	return Utilization{CPU: cpuSum / float64(n), Memory: memSum / float64(n), Tasks: n, At: now}, true
 }
 
-// ServiceUtilization returns the service's latest published utilization.
-func (b *Backend) ServiceUtilization(cluster, service string) (Utilization, bool) {
+// ServiceMetrics returns the service's latest published CPU and memory
+// utilization (percent) and when they were measured.
+func (b *Backend) ServiceMetrics(cluster, service string) (cpu, mem float64, at time.Time, ok bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s, ok := b.st.Services[serviceKey(clusterName(cluster), service)]
-	if !ok || s.util.At.IsZero() {
-		return Utilization{}, false
+	s, found := b.st.Services[serviceKey(clusterName(cluster), service)]
+	if !found || s.util.At.IsZero() {
+		return 0, 0, time.Time{}, false
 	}
-	return s.util, true
+	return s.util.CPU, s.util.Memory, s.util.At, true
+}
+
+// ScalingState reports a service's desired count and whether a deployment
+// is in flight (Application Auto Scaling does not scale in then).
+func (b *Backend) ScalingState(cluster, service string) (desired int32, deploying bool, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, found := b.st.Services[serviceKey(clusterName(cluster), service)]
+	if !found || s.Status != "ACTIVE" {
+		return 0, false, fmt.Errorf("read service %s/%s: %w", cluster, service, ErrServiceNotFound)
+	}
+	d := b.st.Deployments[s.Deployment]
+	return s.DesiredCount, d != nil && !d.done(), nil
+}
+
+// ErrServiceNotFound is returned for a service that does not exist or is
+// not ACTIVE.
+var ErrServiceNotFound = errors.New("service not found")
+
+// SetDesiredCount changes a service's desired count on behalf of a scaler,
+// as a scheduler-initiated change (it emits SERVICE_DESIRED_COUNT_UPDATED).
+func (b *Backend) SetDesiredCount(cluster, service string, n int32, cause string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, found := b.st.Services[serviceKey(clusterName(cluster), service)]
+	if !found || s.Status != "ACTIVE" {
+		return fmt.Errorf("set desired count of %s/%s: %w", cluster, service, ErrServiceNotFound)
+	}
+	if n < 0 {
+		return fmt.Errorf("set desired count of %s/%s: %d is negative", cluster, service, n)
+	}
+	if s.DesiredCount == n {
+		return nil
+	}
+	b.log.Info("desired count changed", "service", s.ServiceName, "from", s.DesiredCount, "to", n, "cause", cause)
+	s.DesiredCount = n
+	s.Steady = false
+	b.serviceEvent(s, fmt.Sprintf("(service %s) desired count changed to %d: %s", s.ServiceName, n, cause))
+	b.serviceAction(s, "INFO", "SERVICE_DESIRED_COUNT_UPDATED")
+	b.dirty = true
+	b.saveLocked()
+	b.poke()
+	return nil
 }

@@ -2,7 +2,7 @@
 // scheduler tests: it listens on HOST:PORT, serves /health (503 once
 // draining or with APP_FAULT=health), answers / with the task metadata it
 // read from ECS_CONTAINER_METADATA_URI_V4 (500 with APP_FAULT=errors=1),
-// exits 3 at once with APP_FAULT=crash, and on SIGTERM drains for
+// exits 3 at once with APP_FAULT=crash, burns a core with APP_FAULT=cpu, and on SIGTERM drains for
 // APP_DRAIN_DELAY before exiting 0.
 package main
 
@@ -25,6 +25,9 @@ func main() {
 	if fault == "crash" {
 		fmt.Fprintln(os.Stderr, "crashing as asked")
 		os.Exit(3)
+	}
+	if fault == "cpu" {
+		go burn()
 	}
 	addr := net.JoinHostPort(os.Getenv("HOST"), os.Getenv("PORT"))
 	var draining atomic.Bool
@@ -74,4 +77,12 @@ func main() {
 	defer cancel()
 	_ = srv.Shutdown(ctx)
 	fmt.Println("stopped")
+}
+
+// burn keeps one core busy, for autoscaling tests.
+func burn() {
+	x := 0
+	for {
+		x++
+	}
 }
