@@ -56,7 +56,7 @@ func newTestServer(t *testing.T) *httptest.Server {
 	m.HandleJSON(JSONService{TargetPrefix: "Echo_2020", Version: "1.1", Ops: map[string]JSONOp{"Echo": op.JSON()}})
 	m.HandleQuery(QueryService{Version: "2020-01-01", SigningName: "echo", XMLNamespace: "urn:echo", ValidationCode: "ValidationError", Ops: map[string]QueryOp{"Echo": op.Query()}})
 	m.HandleCBOR(CBORService{Name: "Echo", QueryCompatible: true, Ops: map[string]CBOROp{"Echo": op.CBOR()}})
-	m.Handle("/v2/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "registry") }))
+	m.Handle("/v2/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "registry") }))
 	srv := httptest.NewServer(m)
 	t.Cleanup(srv.Close)
 	return srv

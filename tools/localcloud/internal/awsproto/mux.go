@@ -228,7 +228,7 @@ func (m *Mux) serveJSON(w http.ResponseWriter, r *http.Request, reqID string, s 
 	w.Header().Set("Content-Type", "application/x-amz-json-"+s.Version)
 	w.Header().Set("X-Amzn-RequestId", reqID)
 	w.WriteHeader(http.StatusOK)
-	w.Write(b)
+	_, _ = w.Write(b) // the client went away; nothing to do
 }
 
 // call runs an operation, turning a panic into an internal failure so one bad
@@ -268,7 +268,7 @@ func writeJSONError(w http.ResponseWriter, reqID, version string, queryCompatibl
 		w.Header().Set("X-Amzn-Query-Error", e.Code+";"+string(e.fault()))
 	}
 	w.WriteHeader(e.HTTPStatus())
-	w.Write(b)
+	_, _ = w.Write(b) // the client went away; nothing to do
 }
 
 func (m *Mux) serveCBOR(w http.ResponseWriter, r *http.Request, reqID string, s *CBORService, opName string) {
@@ -299,7 +299,7 @@ func (m *Mux) serveCBOR(w http.ResponseWriter, r *http.Request, reqID string, s 
 	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
 	w.Header().Set("X-Amzn-RequestId", reqID)
 	w.WriteHeader(http.StatusOK)
-	w.Write(b)
+	_, _ = w.Write(b) // the client went away; nothing to do
 }
 
 func writeCBORError(w http.ResponseWriter, reqID string, queryCompatible bool, e *Error) {
@@ -311,7 +311,7 @@ func writeCBORError(w http.ResponseWriter, reqID string, queryCompatible bool, e
 		w.Header().Set("X-Amzn-Query-Error", e.Code+";"+string(e.fault()))
 	}
 	w.WriteHeader(e.HTTPStatus())
-	w.Write(b)
+	_, _ = w.Write(b) // the client went away; nothing to do
 }
 
 func (m *Mux) serveQuery(w http.ResponseWriter, r *http.Request, reqID string) (svc, op string) {
@@ -366,7 +366,7 @@ func (m *Mux) serveQuery(w http.ResponseWriter, r *http.Request, reqID string) (
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("X-Amzn-RequestId", reqID)
 	w.WriteHeader(http.StatusOK)
-	w.Write(buf.Bytes())
+	_, _ = w.Write(buf.Bytes()) // the client went away; nothing to do
 	return svc, action
 }
 
@@ -432,18 +432,18 @@ func writeQueryError(w http.ResponseWriter, reqID, ns string, e *Error) {
 		buf.WriteString("<ErrorResponse>")
 	}
 	buf.WriteString("<Error><Type>")
-	xml.EscapeText(&buf, []byte(e.fault()))
+	_ = xml.EscapeText(&buf, []byte(e.fault()))
 	buf.WriteString("</Type><Code>")
-	xml.EscapeText(&buf, []byte(e.Code))
+	_ = xml.EscapeText(&buf, []byte(e.Code))
 	buf.WriteString("</Code><Message>")
-	xml.EscapeText(&buf, []byte(e.Message))
+	_ = xml.EscapeText(&buf, []byte(e.Message))
 	buf.WriteString("</Message></Error><RequestId>")
 	buf.WriteString(reqID)
 	buf.WriteString("</RequestId></ErrorResponse>")
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("X-Amzn-RequestId", reqID)
 	w.WriteHeader(e.HTTPStatus())
-	w.Write(buf.Bytes())
+	_, _ = w.Write(buf.Bytes()) // the client went away; nothing to do
 }
 
 // DecodeJSON decodes a JSON request body into v, answering a malformed body

@@ -197,7 +197,7 @@ func (b *Backend) PutMetric(namespace, name string, dims map[string]string, valu
 	b.putLocked(namespace, name, dims, at, value, value, value, 1)
 }
 
-func (b *Backend) putLocked(namespace, name string, dims map[string]string, at time.Time, sum, min, max, count float64) {
+func (b *Backend) putLocked(namespace, name string, dims map[string]string, at time.Time, sum, lo, hi, count float64) {
 	key := seriesKey(namespace, name, dims)
 	s, ok := b.series[key]
 	if !ok {
@@ -210,7 +210,7 @@ func (b *Backend) putLocked(namespace, name string, dims map[string]string, at t
 	}
 	res := int64(b.resolution())
 	t := at.UnixNano() / res * res
-	s.add(t, sum, min, max, count, b.clock.Now().Add(-b.retention()).UnixNano())
+	s.add(t, sum, lo, hi, count, b.clock.Now().Add(-b.retention()).UnixNano())
 }
 
 // AlarmState reports an alarm's state value (OK, ALARM, INSUFFICIENT_DATA).

@@ -39,19 +39,19 @@ func seriesKey(namespace, name string, dims map[string]string) string {
 	return sb.String()
 }
 
-func (s *series) add(t int64, sum, min, max, count float64, oldest int64) {
+func (s *series) add(t int64, sum, lo, hi, count float64, oldest int64) {
 	i := sort.Search(len(s.points), func(i int) bool { return s.points[i].t >= t })
 	switch {
 	case i < len(s.points) && s.points[i].t == t:
 		p := &s.points[i]
 		p.sum += sum
 		p.count += count
-		p.min = math.Min(p.min, min)
-		p.max = math.Max(p.max, max)
+		p.min = math.Min(p.min, lo)
+		p.max = math.Max(p.max, hi)
 	default:
 		s.points = append(s.points, agg{})
 		copy(s.points[i+1:], s.points[i:])
-		s.points[i] = agg{t: t, sum: sum, min: min, max: max, count: count}
+		s.points[i] = agg{t: t, sum: sum, min: lo, max: hi, count: count}
 	}
 	drop := sort.Search(len(s.points), func(i int) bool { return s.points[i].t >= oldest })
 	if drop > 0 {
@@ -71,13 +71,13 @@ func (s *series) stat(statistic string, windows []window) map[int64]float64 {
 	for _, w := range windows {
 		i := sort.Search(len(s.points), func(i int) bool { return s.points[i].t >= w.start })
 		var sum, count float64
-		min, max := math.Inf(1), math.Inf(-1)
+		lo, hi := math.Inf(1), math.Inf(-1)
 		for ; i < len(s.points) && s.points[i].t < w.end; i++ {
 			p := s.points[i]
 			sum += p.sum
 			count += p.count
-			min = math.Min(min, p.min)
-			max = math.Max(max, p.max)
+			lo = math.Min(lo, p.min)
+			hi = math.Max(hi, p.max)
 		}
 		if count == 0 {
 			continue
@@ -90,9 +90,9 @@ func (s *series) stat(statistic string, windows []window) map[int64]float64 {
 		case "Average":
 			out[w.start] = sum / count
 		case "Minimum":
-			out[w.start] = min
+			out[w.start] = lo
 		case "Maximum":
-			out[w.start] = max
+			out[w.start] = hi
 		}
 	}
 	return out

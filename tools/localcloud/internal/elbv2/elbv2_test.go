@@ -183,7 +183,7 @@ func newApp(t *testing.T, name string) *app {
 			<-block
 		}
 		w.WriteHeader(status)
-		io.WriteString(w, a.name)
+		_, _ = io.WriteString(w, a.name)
 	}))
 	t.Cleanup(a.srv.Close)
 	return a

@@ -46,7 +46,11 @@ func (b *Backend) startProxyLocked(l *listener) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
 	p := &proxy{srv: srv, addr: ln.Addr().String()}
 	b.proxies[l.ARN] = p
-	go srv.Serve(ln)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			b.log.Error("listener proxy stopped", "port", l.Port, "err", err)
+		}
+	}()
 	lbName := ""
 	if lb, ok := b.lbs[l.LBARN]; ok {
 		lbName = lb.Name
@@ -92,7 +96,7 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", c.ContentType)
 		}
 		w.WriteHeader(code)
-		w.Write([]byte(c.MessageBody))
+		_, _ = w.Write([]byte(c.MessageBody))
 		b.metric("RequestCount", lbDims, 1)
 		b.metric("HTTP_Fixed_Response_Count", lbDims, 1)
 		return
@@ -270,7 +274,7 @@ func pickWeighted(tuples []TargetGroupTuple) string {
 	if total <= 0 {
 		return ""
 	}
-	n := rand.Int32N(total)
+	n := rand.Int32N(total) //nolint:gosec // traffic weighting needs no cryptographic randomness
 	for _, t := range tuples {
 		if n < weightOf(t) {
 			return t.TargetGroupArn

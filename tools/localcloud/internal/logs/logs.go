@@ -880,7 +880,7 @@ func compilePattern(p string) (func(string) bool, error) {
 	if strings.HasPrefix(p, "{") || strings.HasPrefix(p, "[") {
 		return nil, invalid("Invalid filter pattern %q: JSON and space-delimited filter patterns are not supported by localcloud; use terms, \"phrases\", ?alternatives and -exclusions.", p)
 	}
-	var all, any, none []string
+	var all, anyOf, none []string
 	for len(p) > 0 {
 		p = strings.TrimLeft(p, " ")
 		if p == "" {
@@ -906,7 +906,7 @@ func compilePattern(p string) (func(string) bool, error) {
 		}
 		switch prefix {
 		case "?":
-			any = append(any, term)
+			anyOf = append(anyOf, term)
 		case "-":
 			none = append(none, term)
 		default:
@@ -924,8 +924,8 @@ func compilePattern(p string) (func(string) bool, error) {
 				return false
 			}
 		}
-		if len(any) > 0 {
-			for _, t := range any {
+		if len(anyOf) > 0 {
+			for _, t := range anyOf {
 				if strings.Contains(msg, t) {
 					return true
 				}

@@ -61,7 +61,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{Mux: awsproto.NewMux(cfg.Logger.With("subsystem", "api")), log: cfg.Logger}
 	s.Mux.Handle("/_localcloud/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "ok\n")
+		_, _ = io.WriteString(w, "ok\n")
 	}))
 	s.STS = &sts.Backend{}
 	s.Add(s.STS)
