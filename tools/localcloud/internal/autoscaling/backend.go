@@ -41,8 +41,18 @@ type Backend struct {
 	cfg Config
 	log *slog.Logger
 
+	cancel context.CancelFunc
+
 	mu sync.Mutex
 	st *world
+}
+
+// Close stops the scaler.
+func (b *Backend) Close() error {
+	if b.cancel != nil {
+		b.cancel()
+	}
+	return nil
 }
 
 type world struct {
@@ -173,8 +183,9 @@ const (
 	defaultCoolEC = 300 * time.Second
 )
 
-// Start runs the scaler until ctx ends; it returns at once.
+// Start runs the scaler until ctx ends or Close; it returns at once.
 func (b *Backend) Start(ctx context.Context) {
+	ctx, b.cancel = context.WithCancel(ctx)
 	go func() {
 		t := b.cfg.Clock.NewTicker(period)
 		defer t.Stop()

@@ -123,8 +123,10 @@ type Backend struct {
 	cfg  Config
 	log  *slog.Logger
 	wake chan struct{}
-	// ctx bounds everything the backend starts; set by Start.
-	ctx context.Context
+	// ctx bounds everything the backend starts; set by Start, ended by
+	// Close.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	events chan Event
 
@@ -184,6 +186,7 @@ func New(cfg Config) (*Backend, error) {
 // Start reconciles state left by a previous run (its task processes are
 // gone) and runs the scheduler until ctx ends. It returns at once.
 func (b *Backend) Start(ctx context.Context) {
+	ctx, b.cancel = context.WithCancel(ctx)
 	b.mu.Lock()
 	b.ctx = ctx
 	b.recoverTasks(ctx)
@@ -196,6 +199,44 @@ func (b *Backend) Start(ctx context.Context) {
 
 // Wait blocks until the scheduler goroutines have ended (after ctx ends).
 func (b *Backend) Wait() { b.wg.Wait() }
+
+// shutdownGrace bounds how long Close waits for task processes to stop.
+const shutdownGrace = 10 * time.Second
+
+// Close stops the scheduler, then stops every task as a shutdown of its
+// host would: deregistered from its target groups, SIGTERM, then SIGKILL
+// after the stopTimeout. The tasks are recorded STOPPED, so a restart
+// starts replacements.
+func (b *Backend) Close() error {
+	if b.cancel != nil {
+		b.cancel()
+	}
+	b.wg.Wait()
+	b.mu.Lock()
+	var procs []*taskrun.Process
+	for id, p := range b.procs {
+		if t, ok := b.st.Tasks[id]; ok && t.LastStatus != "STOPPED" {
+			b.deregisterNow(context.Background(), t)
+			t.DesiredStatus = "STOPPED"
+			t.PendingReason, t.PendingCode = "Task stopped because localcloud shut down", "ServiceSchedulerInitiated"
+			b.dirty = true
+		}
+		procs = append(procs, p)
+	}
+	b.saveLocked()
+	b.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, p := range procs {
+		wg.Go(func() { _ = b.cfg.Runner.Stop(ctx, p) })
+	}
+	wg.Wait()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.saveLocked()
+	return nil
+}
 
 func (b *Backend) dispatch(ctx context.Context) {
 	for {
