@@ -180,7 +180,10 @@ type env struct {
 }
 
 // newEnv serves ECS and ELBv2 on one mux, as localcloud does.
-func newEnv(t *testing.T, dir string) *env {
+func newEnv(t *testing.T, dir string) *env { return newEnvWith(t, dir, nil) }
+
+// newEnvWith lets a test adjust the ECS configuration.
+func newEnvWith(t *testing.T, dir string, adjust func(*ecs.Config)) *env {
 	t.Helper()
 	e := &env{t: t, alarms: &alarms{}, events: &recorder{}, store: state.Store{Dir: dir}, metrics: &metrics{}}
 	clk := clock.New(scale)
@@ -190,10 +193,14 @@ func newEnv(t *testing.T, dir string) *env {
 		t.Fatal(err)
 	}
 	e.lb = lb
-	e.b, err = ecs.New(ecs.Config{
+	cfg := ecs.Config{
 		Clock: clk, Store: e.store, Runner: shared.runner, ELB: ecs.ELBv2(lb), Alarms: e.alarms, OnEvent: e.events.add, Metrics: e.metrics,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	e.b, err = ecs.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,118 @@
+package ecs_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecs"
+)
+
+// smokeHook is a lifecycle hook that smoke-tests green through the test
+// listener, as the deploywatch Lambda does: IN_PROGRESS once, then
+// SUCCEEDED when the test listener serves the expected version (FAILED
+// otherwise).
+type smokeHook struct {
+	mu      sync.Mutex
+	addr    string
+	want    string
+	calls   []ecs.HookInvocation
+	answers map[string]int
+}
+
+func (h *smokeHook) InvokeHook(_ context.Context, in ecs.HookInvocation) (ecs.HookResult, error) {
+	h.mu.Lock()
+	h.calls = append(h.calls, in)
+	n := len(h.calls)
+	addr, want := h.addr, h.want
+	h.mu.Unlock()
+	if n%2 == 1 {
+		return ecs.HookResult{HookStatus: "IN_PROGRESS", CallBackDelay: time.Second}, nil
+	}
+	var body struct{ Version string }
+	if code, err := getJSON("http://"+addr+"/", &body); err != nil || code != 200 || body.Version != want {
+		return ecs.HookResult{HookStatus: "FAILED"}, nil
+	}
+	return ecs.HookResult{HookStatus: "SUCCEEDED"}, nil
+}
+
+func (h *smokeHook) expect(v string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.want, h.calls = v, nil
+}
+
+func TestTestListenerAndLambdaHooks(t *testing.T) {
+	hook := &smokeHook{}
+	e := newEnvWith(t, t.TempDir(), func(c *ecs.Config) { c.Hooks = hook })
+	e.cluster()
+	f := e.loadBalancer()
+	tl, err := e.elb.CreateListener(ctx, &elb.CreateListenerInput{
+		LoadBalancerArn: aws.String(f.lb), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(81),
+		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{
+			{TargetGroupArn: aws.String(f.blue), Weight: aws.Int32(100)}, {TargetGroupArn: aws.String(f.green), Weight: aws.Int32(0)}}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := e.elb.DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: tl.Listeners[0].ListenerArn})
+	if err != nil || len(rules.Rules) != 1 {
+		t.Fatalf("DescribeRules(test listener) = %v, %v", rules, err)
+	}
+	testRule := aws.ToString(rules.Rules[0].RuleArn)
+	hook.addr, err = e.lb.ListenerAddr(aws.ToString(tl.Listeners[0].ListenerArn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook.expect("v1")
+	if _, err := e.ecs.CreateService(ctx, &ecsapi.CreateServiceInput{
+		Cluster: aws.String("c1"), ServiceName: aws.String("web"), TaskDefinition: aws.String(e.taskDef("web", "APP_VERSION=v1")), DesiredCount: aws.Int32(1), NetworkConfiguration: awsvpc,
+		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String(f.blue), ContainerName: aws.String("app"), ContainerPort: aws.Int32(5000),
+			AdvancedConfiguration: &types.AdvancedConfiguration{AlternateTargetGroupArn: aws.String(f.green), ProductionListenerRule: aws.String(f.rule), TestListenerRule: aws.String(testRule), RoleArn: aws.String("arn:aws:iam::000000000000:role/r")}}},
+		DeploymentConfiguration: &types.DeploymentConfiguration{Strategy: types.DeploymentStrategyBlueGreen, BakeTimeInMinutes: aws.Int32(0),
+			LifecycleHooks: []types.DeploymentLifecycleHook{{HookTargetArn: aws.String("arn:aws:lambda:us-east-1:000000000000:function:smoke"), RoleArn: aws.String("arn:aws:iam::000000000000:role/hooks"),
+				LifecycleStages: []types.DeploymentLifecycleHookStage{types.DeploymentLifecycleHookStagePostTestTrafficShift}}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.await(aws.ToString(e.latest("web").ServiceDeploymentArn), 20*time.Second, nil); d.Status != types.ServiceDeploymentStatusSuccessful {
+		t.Fatalf("first deployment = %s (%s), want SUCCESSFUL", d.Status, aws.ToString(d.StatusReason))
+	}
+
+	hook.expect("v2")
+	d := e.await(e.deploy(e.taskDef("web", "APP_VERSION=v2")), 30*time.Second, nil)
+	if d.Status != types.ServiceDeploymentStatusSuccessful {
+		t.Fatalf("deployment of v2 = %s (%s), want SUCCESSFUL: the hook saw v2 through the test listener", d.Status, aws.ToString(d.StatusReason))
+	}
+	if w := e.weights(testRule); w[f.green] != 100 || w[f.blue] != 0 {
+		t.Errorf("test rule weights = %v, want green 100", w)
+	}
+	if len(d.LifecycleHookDetails) != 1 || d.LifecycleHookDetails[0].Status != types.DeploymentLifecycleHookStatusSucceeded {
+		t.Errorf("lifecycleHookDetails = %+v, want one SUCCEEDED", d.LifecycleHookDetails)
+	}
+	hook.mu.Lock()
+	calls := append([]ecs.HookInvocation(nil), hook.calls...)
+	hook.mu.Unlock()
+	if len(calls) != 2 || calls[0].LifecycleStage != "POST_TEST_TRAFFIC_SHIFT" || calls[0].ResourceArn != aws.ToString(d.ServiceDeploymentArn) || calls[0].TargetServiceRevisionArn != aws.ToString(d.TargetServiceRevision.Arn) {
+		t.Errorf("hook calls = %+v, want two at POST_TEST_TRAFFIC_SHIFT for %s", calls, aws.ToString(d.ServiceDeploymentArn))
+	}
+
+	hook.expect("something else")
+	d = e.await(e.deploy(e.taskDef("web", "APP_VERSION=v3")), 30*time.Second, nil)
+	if d.Status != types.ServiceDeploymentStatusRollbackSuccessful || d.LifecycleHookDetails[0].Status != types.DeploymentLifecycleHookStatusFailed {
+		t.Fatalf("deployment with a failing hook = %s, hooks %+v; want ROLLBACK_SUCCESSFUL and the hook FAILED", d.Status, d.LifecycleHookDetails)
+	}
+	if w := e.weights(testRule); w[f.green] != 100 {
+		t.Errorf("test rule weights after rollback = %v, want back on green (live)", w)
+	}
+	if w := e.weights(f.rule); w[f.green] != 100 {
+		t.Errorf("production weights after rollback = %v, want green (live) 100", w)
+	}
+}
