@@ -1,10 +1,18 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -41,5 +49,42 @@ func TestParseFlags(t *testing.T) {
 				t.Errorf("parseFlags(%q) = %+v, want %+v", tt.args, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestRun starts localcloud on a free port, asks it who we are through the
+// real SDK, and stops it by cancelling the context, as SIGTERM does.
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--state", t.TempDir(), "--time-scale", "0.05", "--listener-port-offset", "-1", "--log-level", "warn"}, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("read banner: %v", err)
+	}
+	_, rest, ok := strings.Cut(line, "listening on ")
+	if !ok {
+		t.Fatalf("banner = %q, want it to say where it listens", line)
+	}
+	endpoint := strings.Fields(rest)[0]
+	go io.Copy(io.Discard, pr) //nolint:errcheck // drain the rest of stdout
+	c := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	out, err := c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(out.Account) != "000000000000" {
+		t.Fatalf("GetCallerIdentity = %v, %v", out, err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run = %v, want nil after cancel", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after cancel")
 	}
 }
