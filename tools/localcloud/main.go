@@ -17,12 +17,17 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/autoscaling"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecs"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/server"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/taskrun"
 )
 
 // Set by the build (-ldflags -X).
@@ -84,6 +89,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return usage("unexpected argument %q", fs.Arg(0))
 	}
+	if o.stateDir == "" {
+		return usage("--state must name a directory")
+	}
 	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return usage("--log-level %q: want debug, info, warn or error", *level)
 	}
@@ -120,25 +128,64 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
-	srv, err := server.New(ctx, server.Config{
-		Logger:     log,
-		Clock:      clock.New(o.timeScale),
-		Store:      state.Store{Dir: o.stateDir},
-		PortOffset: o.portOffset,
-	})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := srv.Close(); err != nil {
-			log.Error("stop backends", "err", err)
-		}
-	}()
+	// Listen first: the registry's repository URIs name the real address.
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another localcloud running?)", o.addr, err)
 	}
+	defer ln.Close()
+	clk := clock.New(o.timeScale)
+	store := state.Store{Dir: o.stateDir}
+	srv, err := server.New(ctx, server.Config{Logger: log, Clock: clk, Store: store, PortOffset: o.portOffset})
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopECS, err := addECS(runCtx, srv, ln.Addr().String(), o.stateDir, clk, store, log)
+	defer func() {
+		// Backends first (ECS drains its tasks through the runner), then the runner.
+		if err := srv.Close(); err != nil {
+			log.Error("stop backends", "err", err)
+		}
+		if stopECS != nil {
+			if err := stopECS(); err != nil {
+				log.Error("stop task runner", "err", err)
+			}
+		}
+	}()
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "localcloud %s listening on http://%s (state %s, time scale %g)\n", version, ln.Addr(), o.stateDir, o.timeScale)
 	fmt.Fprintf(stdout, "point clients at it: AWS_ENDPOINT_URL=http://%s AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test\n", ln.Addr())
-	return srv.Serve(ctx, ln)
+	return srv.Serve(runCtx, ln)
+}
+
+// addECS joins ECR (the OCI registry at host), the task runner, ECS and
+// Application Auto Scaling to the server and starts their schedulers. The
+// returned function stops the task runner once the backends are closed.
+func addECS(ctx context.Context, srv *server.Server, host, dir string, clk clock.Clock, store state.Store, log *slog.Logger) (func() error, error) {
+	registry, err := ecr.New(ecr.Config{Dir: filepath.Join(dir, "ecr"), Store: store, Host: host, Clock: clk, Logger: log.With("subsystem", "ecr")})
+	if err != nil {
+		return nil, fmt.Errorf("start ecr: %w", err)
+	}
+	srv.Add(registry)
+	runner, err := taskrun.New(taskrun.Config{Dir: filepath.Join(dir, "tasks"), Images: registry, Logs: srv.Logs, Clock: clk, Logger: log.With("subsystem", "taskrun")})
+	if err != nil {
+		return nil, fmt.Errorf("start task runner: %w", err)
+	}
+	ecsb, err := ecs.New(ecs.Config{Clock: clk, Store: store, Runner: runner, ELB: ecs.ELBv2(srv.ELBv2), Alarms: srv.CloudWatch, Metrics: srv.CloudWatch, Logger: log.With("subsystem", "ecs")})
+	if err != nil {
+		return runner.Close, fmt.Errorf("start ecs: %w", err)
+	}
+	srv.Add(ecsb)
+	scaler, err := autoscaling.New(autoscaling.Config{Clock: clk, Store: store, ECS: ecsb, Logger: log.With("subsystem", "autoscaling")})
+	if err != nil {
+		return runner.Close, fmt.Errorf("start application auto scaling: %w", err)
+	}
+	srv.Add(scaler)
+	ecsb.Start(ctx)
+	scaler.Start(ctx)
+	return runner.Close, nil
 }

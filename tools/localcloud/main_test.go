@@ -31,6 +31,7 @@ func TestParseFlags(t *testing.T) {
 		{"bad level", []string{"--log-level", "loud"}, options{}, true},
 		{"bad offset", []string{"--listener-port-offset", "-2"}, options{}, true},
 		{"stray argument", []string{"serve"}, options{}, true},
+		{"empty state dir", []string{"--state", ""}, options{}, true},
 		{"unknown flag", []string{"--nope"}, options{}, true},
 	}
 	for _, tt := range tests {
