@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -240,6 +241,13 @@ func TestBlueGreen(t *testing.T) {
 		}
 		if aws.ToString(d.Rollback.Reason) == "" || aws.ToString(d.Rollback.ServiceRevisionArn) == "" {
 			t.Errorf("rollback = %+v, want a reason and the revision rolled back to", d.Rollback)
+		}
+		for _, name := range []string{"SERVICE_DEPLOYMENT_FAILED", "SERVICE_DEPLOYMENT_COMPLETED"} {
+			if !e.events.find("ECS Deployment State Change", func(m map[string]any) bool {
+				return m["eventName"] == name && (name != "SERVICE_DEPLOYMENT_FAILED" || strings.Contains(m["reason"].(string), "web-5xx"))
+			}) {
+				t.Errorf("no ECS Deployment State Change %s event for the alarm rollback", name)
+			}
 		}
 		if w := e.weights(f.rule); w[live] != 100 {
 			t.Errorf("rule weights = %v, want traffic back on %s", w, live)

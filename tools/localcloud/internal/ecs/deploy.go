@@ -139,25 +139,28 @@ func (b *Backend) setDeploymentStatus(s *serviceRec, d *deploymentRec, status, r
 	}
 	b.dirty = true
 	b.log.Info("deployment "+status, "service", s.ServiceName, "deployment", d.ServiceDeploymentArn, "reason", reason)
-	eventType, name, text := "INFO", "", ""
+	type ev struct{ eventType, name, reason string }
+	var evs []ev
 	switch status {
 	case "IN_PROGRESS":
-		name, text = "SERVICE_DEPLOYMENT_IN_PROGRESS", fmt.Sprintf("ECS deployment %s in progress.", d.LegacyID)
+		evs = []ev{{"INFO", "SERVICE_DEPLOYMENT_IN_PROGRESS", fmt.Sprintf("ECS deployment %s in progress.", d.LegacyID)}}
 	case "ROLLBACK_IN_PROGRESS":
+		// The deployment failed, and the rollback is a deployment in progress.
 		src := ""
 		if r := b.st.Revisions[d.SourceRevision]; r != nil {
 			src = r.LegacyID
 		}
-		name, text = "SERVICE_DEPLOYMENT_IN_PROGRESS", fmt.Sprintf("ECS deployment circuit breaker: rolling back to deploymentId %s.", src)
+		evs = []ev{{"ERROR", "SERVICE_DEPLOYMENT_FAILED", reason},
+			{"INFO", "SERVICE_DEPLOYMENT_IN_PROGRESS", fmt.Sprintf("ECS deployment circuit breaker: rolling back to deploymentId %s.", src)}}
 	case "SUCCESSFUL", "ROLLBACK_SUCCESSFUL":
-		name, text = "SERVICE_DEPLOYMENT_COMPLETED", fmt.Sprintf("ECS deployment %s completed.", d.LegacyID)
+		evs = []ev{{"INFO", "SERVICE_DEPLOYMENT_COMPLETED", fmt.Sprintf("ECS deployment %s completed.", d.LegacyID)}}
 	case "ROLLBACK_FAILED", "STOPPED":
-		eventType, name, text = "ERROR", "SERVICE_DEPLOYMENT_FAILED", reason
+		evs = []ev{{"ERROR", "SERVICE_DEPLOYMENT_FAILED", reason}}
 	}
-	if name != "" {
+	for _, e := range evs {
 		b.emit("ECS Deployment State Change", s.ServiceArn, map[string]any{
-			"eventType": eventType, "eventName": name, "clusterArn": s.ClusterArn, "deploymentId": d.LegacyID,
-			"updatedAt": now.UTC().Format("2006-01-02T15:04:05.000Z"), "reason": text,
+			"eventType": e.eventType, "eventName": e.name, "clusterArn": s.ClusterArn, "deploymentId": d.LegacyID,
+			"updatedAt": now.UTC().Format("2006-01-02T15:04:05.000Z"), "reason": e.reason,
 		})
 	}
 }

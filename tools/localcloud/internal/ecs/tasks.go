@@ -65,10 +65,10 @@ func (b *Backend) setTaskStatus(t *taskRec, last string) {
 	} else {
 		b.log.Debug("task "+strings.ToLower(last), args...)
 	}
-	b.emit("ECS Task State Change", t.TaskArn, taskEventDetail(t))
+	b.emit("ECS Task State Change", t.TaskArn, taskEventDetail(t, b.cfg.Clock.Now()))
 }
 
-func taskEventDetail(t *taskRec) map[string]any {
+func taskEventDetail(t *taskRec, now time.Time) map[string]any {
 	iso := func(p *awsproto.Timestamp) any {
 		if p == nil {
 			return nil
@@ -92,7 +92,7 @@ func taskEventDetail(t *taskRec) map[string]any {
 		"lastStatus": t.LastStatus, "desiredStatus": t.DesiredStatus, "availabilityZone": t.AvailabilityZone,
 		"cpu": t.CPU, "memory": t.Memory, "containers": containers, "version": t.Version,
 		"createdAt": iso(&t.CreatedAt), "startedAt": iso(t.StartedAt), "stoppingAt": iso(t.StoppingAt),
-		"stoppedAt": iso(t.StoppedAt), "updatedAt": time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		"stoppedAt": iso(t.StoppedAt), "updatedAt": now.UTC().Format("2006-01-02T15:04:05.000Z"),
 	}
 	if t.StopCode != "" {
 		d["stopCode"] = t.StopCode
@@ -129,7 +129,7 @@ func (b *Backend) launchTask(ctx context.Context, s *serviceRec, rev *revisionRe
 	}
 	b.st.Tasks[t.ID] = t
 	b.dirty = true
-	b.emit("ECS Task State Change", t.TaskArn, taskEventDetail(t))
+	b.emit("ECS Task State Change", t.TaskArn, taskEventDetail(t, b.cfg.Clock.Now()))
 	b.startProcess(ctx, t, td)
 	return t, nil
 }
