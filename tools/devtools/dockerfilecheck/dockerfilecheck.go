@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -415,4 +416,42 @@ func checkGoVersion(df *Dockerfile, mk *Makefile) error {
 		return errors.New("no stage is FROM golang:<version>; the build must use the approved toolchain")
 	}
 	return nil
+}
+
+// CheckWorkspaceCopies checks that the stage running `go build` copies
+// go.work and the go.mod of every module it uses (dirs, slash-separated):
+// in workspace mode the go command refuses to load a workspace with a
+// module missing, even one the app does not import.
+func CheckWorkspaceCopies(df *Dockerfile, dirs []string) error {
+	st, _, err := buildStage(df)
+	if err != nil {
+		return err
+	}
+	copied := map[string]bool{}
+	for _, c := range stageCommands[*instructions.CopyCommand](st) {
+		if c.From != "" {
+			continue
+		}
+		for _, src := range c.SourcePaths {
+			copied[path.Clean(strings.TrimPrefix(src, "./"))] = true
+		}
+	}
+	var missing []string
+	for _, f := range append([]string{"go.work"}, goMods(dirs)...) {
+		if !copied[f] {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("build stage (FROM %s) does not COPY %s; add them beside the other module files", st.BaseName, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func goMods(dirs []string) []string {
+	out := make([]string, len(dirs))
+	for i, d := range dirs {
+		out[i] = path.Join(d, "go.mod")
+	}
+	return out
 }

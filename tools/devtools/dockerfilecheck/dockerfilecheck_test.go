@@ -3,9 +3,12 @@ package dockerfilecheck
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/shipyard-ecs/shipyard/tools/devtools/toolchaincheck"
 )
 
 // The repository's files, from tools/devtools/dockerfilecheck.
@@ -212,6 +215,51 @@ func TestBuildContextCatchesMistakes(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("CheckContext(%v) error = %v, want one containing %q", files, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestWorkspaceCopies(t *testing.T) {
+	root := filepath.Join("..", "..", "..")
+	dirs, err := toolchaincheck.WorkspaceModules(os.DirFS(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dockerfile := read(t, dockerfilePath)
+	tests := []struct {
+		name    string
+		dirs    []string
+		from    string // replaced in the Dockerfile by to
+		to      string
+		wantErr string // empty: no error
+	}{
+		{name: "the repository's go.work", dirs: dirs},
+		{name: "a module added to go.work only", dirs: append(slices.Clone(dirs), "tools/newpart"), wantErr: "does not COPY tools/newpart/go.mod"},
+		{name: "go.work not copied", dirs: dirs, from: "COPY go.work go.work.sum* ./", to: "COPY go.work.sum* ./", wantErr: "does not COPY go.work"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := dockerfile
+			if tt.from != "" {
+				if !strings.Contains(d, tt.from) {
+					t.Fatalf("Dockerfile no longer contains %q; update this case", tt.from)
+				}
+				d = strings.Replace(d, tt.from, tt.to, 1)
+			}
+			df, err := ParseDockerfile(strings.NewReader(d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = CheckWorkspaceCopies(df, tt.dirs)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Error(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("CheckWorkspaceCopies(%v) error = %v, want one containing %q", tt.dirs, err, tt.wantErr)
 			}
 		})
 	}

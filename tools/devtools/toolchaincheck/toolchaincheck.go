@@ -14,9 +14,12 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+
+	"golang.org/x/mod/modfile"
 )
 
 // Pin is one place that names the toolchain.
@@ -32,7 +35,6 @@ var (
 	// GOTOOLCHAIN=go1.27.3, GOTOOLCHAIN := go1.27.3, `GOTOOLCHAIN=go1.27.3`.
 	toolchainVar = regexp.MustCompile(`GOTOOLCHAIN\s*:?=\s*go([0-9]+\.[0-9]+(?:\.[0-9]+)?)`)
 	goLine       = regexp.MustCompile(`^go\s+([0-9]+\.[0-9]+(?:\.[0-9]+)?)\s*$`)
-	useLine      = regexp.MustCompile(`^\s*(?:use\s+)?(\./[^\s()]*|\.)\s*$`)
 	golangFrom   = regexp.MustCompile(`(?i)^FROM\s+(?:docker\.io/)?(?:library/)?golang:([0-9]+\.[0-9]+(?:\.[0-9]+)?)`)
 )
 
@@ -65,7 +67,7 @@ func Pins(fsys fs.FS) ([]Pin, error) {
 			return nil, err
 		}
 	}
-	modules, err := workspaceModules(fsys)
+	modules, err := WorkspaceModules(fsys)
 	if err != nil {
 		return nil, err
 	}
@@ -79,30 +81,21 @@ func Pins(fsys fs.FS) ([]Pin, error) {
 	return pins, nil
 }
 
-// workspaceModules returns the directories go.work uses.
-func workspaceModules(fsys fs.FS) ([]string, error) {
+// WorkspaceModules returns the directories go.work uses, slash-separated
+// and relative to the repository root, read with the go command's own
+// parser (golang.org/x/mod/modfile).
+func WorkspaceModules(fsys fs.FS) ([]string, error) {
 	b, err := fs.ReadFile(fsys, "go.work")
 	if err != nil {
 		return nil, fmt.Errorf("read go.work: %w", err)
 	}
+	wf, err := modfile.ParseWork("go.work", b, nil)
+	if err != nil {
+		return nil, fmt.Errorf("parse go.work: %w", err)
+	}
 	var dirs []string
-	inUse := false
-	for _, line := range strings.Split(string(b), "\n") {
-		line, _, _ = strings.Cut(line, "//")
-		trimmed := strings.TrimSpace(line)
-		switch {
-		case strings.HasPrefix(trimmed, "use ("):
-			inUse = true
-			continue
-		case inUse && trimmed == ")":
-			inUse = false
-			continue
-		case !inUse && !strings.HasPrefix(trimmed, "use "):
-			continue
-		}
-		if m := useLine.FindStringSubmatch(trimmed); m != nil {
-			dirs = append(dirs, path.Clean(m[1]))
-		}
+	for _, u := range wf.Use {
+		dirs = append(dirs, path.Clean(filepath.ToSlash(u.Path)))
 	}
 	if len(dirs) == 0 {
 		return nil, errors.New("read go.work: it uses no module")
