@@ -5,8 +5,8 @@
 //
 // Rules:
 //   - Timestamps are epoch milliseconds, as on AWS. Events are kept in
-//     timestamp order per stream; a stream keeps its last MaxEventsPerStream
-//     events.
+//     timestamp order per stream; a stream keeps about its last
+//     MaxEventsPerStream events (trimmed in batches).
 //   - Retention (retentionInDays) is enforced on the scaled clock: with time
 //     scale 0.05 a one-day retention keeps 72 minutes of events.
 //   - PutLogEvents rejects events older than 14 days or the retention, or more
@@ -220,7 +220,10 @@ func (b *Backend) appendLocked(g *group, s *stream, events []Event) {
 	b.dirty = true
 }
 
-// trimLocked drops events past the retention (scaled) or the per-stream cap.
+// trimLocked drops events past the retention (scaled) or the per-stream
+// cap. It compacts in batches, so a busy stream at its cap does not copy
+// every event on every append; like AWS, which deletes expired events
+// lazily, expired events may linger briefly.
 func (b *Backend) trimLocked(g *group, s *stream) {
 	drop := 0
 	if g.Retention != nil {
@@ -228,13 +231,16 @@ func (b *Backend) trimLocked(g *group, s *stream) {
 		oldest := b.clock.Now().Add(-keep).UnixMilli()
 		drop = sort.Search(len(s.Events), func(i int) bool { return s.Events[i].Timestamp >= oldest })
 	}
-	drop = max(drop, len(s.Events)-MaxEventsPerStream)
-	if drop > 0 {
-		for _, e := range s.Events[:drop] {
-			s.StoredBytes -= int64(len(e.Message))
-		}
-		s.Events = append(s.Events[:0:0], s.Events[drop:]...)
+	if len(s.Events) >= MaxEventsPerStream+MaxEventsPerStream/8 {
+		drop = max(drop, len(s.Events)-MaxEventsPerStream)
 	}
+	if drop == 0 || (drop < 1024 && drop*8 < len(s.Events)) {
+		return
+	}
+	for _, e := range s.Events[:drop] {
+		s.StoredBytes -= int64(len(e.Message))
+	}
+	s.Events = append(s.Events[:0:0], s.Events[drop:]...)
 }
 
 // Events returns a copy of a stream's events, for tests and in-process readers.

@@ -195,3 +195,37 @@ func TestErrors(t *testing.T) {
 		t.Errorf("groups after bad requests = %d, %v, want 1", len(groups.LogGroups), err)
 	}
 }
+
+// TestRetention runs on a manual clock at scale 0.001: a one-day retention
+// keeps 86.4 s of events.
+func TestRetention(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := clock.NewManual(start, 0.001)
+	b, err := logs.New(logs.Config{Clock: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for i := range 4 {
+		if err := b.Append(ctx, "g", "s", start.Add(time.Duration(i)*time.Second), fmt.Sprintf("old %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Advance(2 * time.Minute)
+	if err := b.Append(ctx, "g", "s", m.Now(), "new"); err != nil {
+		t.Fatal(err)
+	}
+	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
+	b.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	if _, err := c.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: aws.String("g"), RetentionInDays: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := b.Events(ctx, "g", "s")
+	if err != nil || len(evs) != 1 || evs[0].Message != "new" {
+		t.Errorf("events after a one-day (86.4 s scaled) retention = %+v, %v, want only the new one", evs, err)
+	}
+}
