@@ -159,16 +159,28 @@ func (b *Backend) createLoadBalancer(_ context.Context, in *createLoadBalancerIn
 
 func defaultLBAttributes() map[string]string {
 	return map[string]string{
-		"deletion_protection.enabled":                     "false",
-		"idle_timeout.timeout_seconds":                    "60",
-		"routing.http.drop_invalid_header_fields.enabled": "false",
-		"routing.http2.enabled":                           "true",
-		"access_logs.s3.enabled":                          "false",
-		"access_logs.s3.bucket":                           "",
-		"access_logs.s3.prefix":                           "",
-		"routing.http.desync_mitigation_mode":             "defensive",
-		"routing.http.xff_header_processing.mode":         "append",
-		"load_balancing.cross_zone.enabled":               "true",
+		"access_logs.s3.enabled":                                   "false",
+		"access_logs.s3.bucket":                                    "",
+		"access_logs.s3.prefix":                                    "",
+		"client_keep_alive.seconds":                                "3600",
+		"connection_logs.s3.enabled":                               "false",
+		"connection_logs.s3.bucket":                                "",
+		"connection_logs.s3.prefix":                                "",
+		"deletion_protection.enabled":                              "false",
+		"health_check_logs.s3.enabled":                             "false",
+		"health_check_logs.s3.bucket":                              "",
+		"health_check_logs.s3.prefix":                              "",
+		"idle_timeout.timeout_seconds":                             "60",
+		"load_balancing.cross_zone.enabled":                        "true",
+		"routing.http.desync_mitigation_mode":                      "defensive",
+		"routing.http.drop_invalid_header_fields.enabled":          "false",
+		"routing.http.preserve_host_header.enabled":                "false",
+		"routing.http.x_amzn_tls_version_and_cipher_suite.enabled": "false",
+		"routing.http.xff_client_port.enabled":                     "false",
+		"routing.http.xff_header_processing.mode":                  "append",
+		"routing.http2.enabled":                                    "true",
+		"waf.fail_open.enabled":                                    "false",
+		"zonal_shift.config.enabled":                               "false",
 	}
 }
 
@@ -305,6 +317,11 @@ func (b *Backend) modifyLoadBalancerAttributes(_ context.Context, in *modifyAttr
 		}
 		if strings.HasSuffix(a.Key, ".enabled") && a.Value != "true" && a.Value != "false" {
 			return nil, awsproto.Errorf(CodeValidation, "Load balancer attribute value '%s' for key '%s' must be 'true' or 'false'", a.Value, a.Key)
+		}
+		if a.Key == "idle_timeout.timeout_seconds" {
+			if n, err := strconv.Atoi(a.Value); err != nil || n < 1 || n > 4000 {
+				return nil, awsproto.Errorf(CodeValidation, "Load balancer attribute value '%s' for key '%s' must be an integer between 1 and 4000", a.Value, a.Key)
+			}
 		}
 	}
 	for _, a := range in.Attributes {

@@ -658,3 +658,38 @@ func TestAPI(t *testing.T) {
 		t.Errorf("DescribeLoadBalancers(deleted) error = %v, want LoadBalancerNotFound", err)
 	}
 }
+
+func TestDropInvalidHeaderFields(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, state.Store{})
+	f := e.fixture(t)
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = fmt.Fprintf(w, "good=%q bad=%q", r.Header.Get("X-Good"), r.Header.Get("X_Bad"))
+	}))
+	defer target.Close()
+	_, port, _ := net.SplitHostPort(target.Listener.Addr().String())
+	p, _ := strconv.Atoi(port)
+	if _, err := e.c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(f.blue), Targets: []types.TargetDescription{{Id: aws.String("127.0.0.1"), Port: aws.Int32(int32(p))}}}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		enabled string
+		want    string
+	}{
+		{"false", `good="1" bad="1"`},
+		{"true", `good="1" bad=""`},
+	}
+	for _, tt := range tests {
+		if _, err := e.c.ModifyLoadBalancerAttributes(ctx, &elb.ModifyLoadBalancerAttributesInput{LoadBalancerArn: aws.String(f.lb),
+			Attributes: []types.LoadBalancerAttribute{{Key: aws.String("routing.http.drop_invalid_header_fields.enabled"), Value: aws.String(tt.enabled)}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, body := get(t, f.addr, "/", "X-Good", "1", "X_Bad", "1"); body != tt.want {
+			t.Errorf("drop_invalid_header_fields=%s: target saw %s, want %s", tt.enabled, body, tt.want)
+		}
+	}
+	if _, err := e.c.ModifyLoadBalancerAttributes(ctx, &elb.ModifyLoadBalancerAttributesInput{LoadBalancerArn: aws.String(f.lb),
+		Attributes: []types.LoadBalancerAttribute{{Key: aws.String("idle_timeout.timeout_seconds"), Value: aws.String("0")}}}); err == nil {
+		t.Error("ModifyLoadBalancerAttributes(idle_timeout 0) = nil error, want ValidationError")
+	}
+}

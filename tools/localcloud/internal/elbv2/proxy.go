@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,10 +67,12 @@ type listenerHandler struct {
 
 // route is where one request goes.
 type route struct {
-	lbDim  string
-	tgDim  string
-	action Action
-	target *Target
+	lbDim string
+	// dropInvalid is routing.http.drop_invalid_header_fields.enabled.
+	dropInvalid bool
+	tgDim       string
+	action      Action
+	target      *Target
 }
 
 type outcomeKey struct{}
@@ -88,6 +91,9 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lbDims := map[string]string{"LoadBalancer": rt.lbDim}
+	if rt.dropInvalid {
+		dropInvalidHeaders(r.Header)
+	}
 	switch rt.action.Type {
 	case "fixed-response":
 		c := rt.action.FixedResponseConfig
@@ -134,6 +140,19 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	secs := time.Since(start).Seconds()
 	b.metric("TargetResponseTime", lbDims, secs)
 	b.metric("TargetResponseTime", tgDims, secs)
+}
+
+// validHeaderName is what an ALB with drop_invalid_header_fields keeps.
+var validHeaderName = regexp.MustCompile(`^[-A-Za-z0-9]+$`)
+
+// dropInvalidHeaders removes header fields whose names an ALB treats as
+// invalid (anything but letters, digits and hyphens, e.g. underscores).
+func dropInvalidHeaders(h http.Header) {
+	for name := range h {
+		if !validHeaderName.MatchString(name) {
+			delete(h, name)
+		}
+	}
 }
 
 func (b *Backend) elbStatus(lbDims map[string]string, status int) {
@@ -232,6 +251,9 @@ func (b *Backend) route(listenerARN string, r *http.Request) (route, bool) {
 			return route{}, false
 		}
 		rt := route{lbDim: lbSuffix(l.LBARN), action: act}
+		if lb, ok := b.lbs[l.LBARN]; ok {
+			rt.dropInvalid = lb.Attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+		}
 		if act.Type != "forward" {
 			return rt, true
 		}
