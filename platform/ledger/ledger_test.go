@@ -38,16 +38,14 @@ func lifecycle(k ledger.Key) []ledger.Observation {
 		{Key: k, EventID: "ship-start", At: at(0), Source: "ship", Kind: "deploy", Summary: "ship deploy",
 			Initiator: ledger.Initiator{User: "ana", GitCommit: "abc123", ManifestVersion: "7"}, ImageDigest: "sha256:aa", Image: "repo/web@sha256:aa",
 			TaskDefinition: "arn:aws:ecs:us-east-1:111122223333:task-definition/web:8"},
-		{Key: k, EventID: "e1", At: at(1), Source: "ecs", Kind: "ECS Deployment State Change", Status: "IN_PROGRESS", StatusAt: at(1),
-			StatusReason: "ECS deployment ecs-svc/1 in progress.", LegacyIDs: []string{"ecs-svc/1"}, StartedAt: at(1),
-			TargetRevision: "rev-8", SourceRevisions: []string{"rev-7"}, Stage: "SCALE_UP", StageAt: at(1)},
-		{Key: k, EventID: "e2", At: at(30), Source: "ecs", Kind: "ECS Hook State Change", Stage: "POST_TEST_TRAFFIC_SHIFT", StageAt: at(30)},
+		{Key: k, EventID: "e1", At: at(1), Source: "ecs", Kind: "ECS Deployment State Change", Statuses: []ledger.Transition{{Name: "IN_PROGRESS", At: at(1), Reason: "ECS deployment ecs-svc/1 in progress."}}, LegacyIDs: []string{"ecs-svc/1"}, StartedAt: at(1),
+			TargetRevision: "rev-8", SourceRevisions: []string{"rev-7"}, Stages: []ledger.Transition{{Name: "SCALE_UP", At: at(1)}}},
+		{Key: k, EventID: "e2", At: at(30), Source: "ecs", Kind: "ECS Hook State Change", Stages: []ledger.Transition{{Name: "POST_TEST_TRAFFIC_SHIFT", At: at(30)}}},
 		{Key: k, EventID: "e3", At: at(60), Source: "cloudwatch", Kind: "CloudWatch Alarm State Change", TriggeredAlarms: []string{"web-target-5xx"},
-			Status: "ROLLBACK_REQUESTED", StatusAt: at(60), Detail: map[string]string{"alarm": "web-target-5xx"}},
-		{Key: k, EventID: "e4", At: at(61), Source: "ecs", Kind: "ECS Deployment State Change", Status: "ROLLBACK_IN_PROGRESS", StatusAt: at(61),
-			Rollback: &ledger.Rollback{Reason: "alarm web-target-5xx", Revision: "rev-7", StartedAt: at(61)}, Stage: "PRODUCTION_TRAFFIC_SHIFT", StageAt: at(45)},
-		{Key: k, EventID: "e5", At: at(90), Source: "ecs", Kind: "ECS Deployment State Change", Status: "ROLLBACK_SUCCESSFUL", StatusAt: at(90),
-			StatusReason: "rolled back", FinishedAt: at(90), TriggeredAlarms: []string{"web-elb-5xx"}},
+			Statuses: []ledger.Transition{{Name: "ROLLBACK_REQUESTED", At: at(60)}}, Detail: map[string]string{"alarm": "web-target-5xx"}},
+		{Key: k, EventID: "e4", At: at(61), Source: "ecs", Kind: "ECS Deployment State Change", Statuses: []ledger.Transition{{Name: "ROLLBACK_IN_PROGRESS", At: at(61)}},
+			Rollback: &ledger.Rollback{Reason: "alarm web-target-5xx", Revision: "rev-7", StartedAt: at(61)}, Stages: []ledger.Transition{{Name: "PRODUCTION_TRAFFIC_SHIFT", At: at(45)}}},
+		{Key: k, EventID: "e5", At: at(90), Source: "ecs", Kind: "ECS Deployment State Change", Statuses: []ledger.Transition{{Name: "ROLLBACK_SUCCESSFUL", At: at(90), Reason: "rolled back"}}, FinishedAt: at(90), TriggeredAlarms: []string{"web-elb-5xx"}},
 	}
 }
 
@@ -65,9 +63,7 @@ func TestRecordLifecycle(t *testing.T) {
 		if res.Duplicate {
 			t.Errorf("Record(%s).Duplicate = true, want false on first delivery", o.EventID)
 		}
-		if res.NewStatus {
-			newStatuses = append(newStatuses, o.Status)
-		}
+		newStatuses = append(newStatuses, res.NewStatuses...)
 	}
 	if want := []string{"IN_PROGRESS", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL"}; !reflect.DeepEqual(newStatuses, want) {
 		t.Errorf("statuses reported new = %v, want %v", newStatuses, want)
@@ -151,8 +147,8 @@ func TestRecordConverges(t *testing.T) {
 			if res.Duplicate != (i >= 6) {
 				t.Errorf("order %d: Record(%s) #%d Duplicate = %v, want %v", n, o.EventID, i, res.Duplicate, i >= 6)
 			}
-			if res.NewStatus {
-				news[o.Status]++
+			for _, st := range res.NewStatuses {
+				news[st]++
 			}
 		}
 		for st, c := range news {
@@ -217,7 +213,7 @@ func TestDeploymentsNewestFirst(t *testing.T) {
 	ctx := context.Background()
 	for _, n := range []int{2, 5, 1, 4, 3} {
 		k := key(n)
-		if _, err := l.Record(ctx, ledger.Observation{Key: k, EventID: "e", At: k.CreatedAt, Status: "IN_PROGRESS", StatusAt: k.CreatedAt}); err != nil {
+		if _, err := l.Record(ctx, ledger.Observation{Key: k, EventID: "e", At: k.CreatedAt, Statuses: []ledger.Transition{{Name: "IN_PROGRESS", At: k.CreatedAt}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -264,7 +260,7 @@ func TestRecordRejects(t *testing.T) {
 	t.Parallel()
 	l := newLedger(t)
 	ctx := context.Background()
-	good := ledger.Observation{Key: key(1), EventID: "e", At: t0, Status: "IN_PROGRESS", StatusAt: t0}
+	good := ledger.Observation{Key: key(1), EventID: "e", At: t0, Statuses: []ledger.Transition{{Name: "IN_PROGRESS", At: t0}}}
 	tests := []struct {
 		name string
 		edit func(o *ledger.Observation)
@@ -274,8 +270,9 @@ func TestRecordRejects(t *testing.T) {
 		{"no createdAt", func(o *ledger.Observation) { o.CreatedAt = time.Time{} }},
 		{"no event id", func(o *ledger.Observation) { o.EventID = "" }},
 		{"no time", func(o *ledger.Observation) { o.At = time.Time{} }},
-		{"status without time", func(o *ledger.Observation) { o.StatusAt = time.Time{} }},
-		{"status not a name", func(o *ledger.Observation) { o.Status = "in progress; DROP" }},
+		{"status without time", func(o *ledger.Observation) { o.Statuses = []ledger.Transition{{Name: "IN_PROGRESS"}} }},
+		{"status not a name", func(o *ledger.Observation) { o.Statuses = []ledger.Transition{{Name: "in progress; DROP", At: t0}} }},
+		{"stage not a name", func(o *ledger.Observation) { o.Stages = []ledger.Transition{{Name: "#n0", At: t0}} }},
 		{"slash in service", func(o *ledger.Observation) { o.Service = "a/b" }},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,13 +52,11 @@ type Observation struct {
 	ImageDigest     string
 	Initiator       Initiator
 
-	// Status is a service deployment status seen at StatusAt.
-	Status       string
-	StatusAt     time.Time
-	StatusReason string
-	// Stage is a lifecycle stage reached at StageAt.
-	Stage   string
-	StageAt time.Time
+	// Statuses are service deployment statuses seen, each with when it was
+	// reached (Reason is the status reason).
+	Statuses []Transition
+	// Stages are lifecycle stages reached, each with when.
+	Stages []Transition
 
 	Rollback        *Rollback
 	TriggeredAlarms []string
@@ -80,11 +79,10 @@ func (o Observation) validate() error {
 	if o.At.IsZero() {
 		return fmt.Errorf("record %s event %s: missing the time", o.Arn, o.EventID)
 	}
-	if o.Status != "" && (!validName(o.Status) || o.StatusAt.IsZero()) {
-		return fmt.Errorf("record %s event %s: status %q needs a name of capitals and a time", o.Arn, o.EventID, o.Status)
-	}
-	if o.Stage != "" && (!validName(o.Stage) || o.StageAt.IsZero()) {
-		return fmt.Errorf("record %s event %s: stage %q needs a name of capitals and a time", o.Arn, o.EventID, o.Stage)
+	for _, tr := range append(append([]Transition(nil), o.Statuses...), o.Stages...) {
+		if !validName(tr.Name) || tr.At.IsZero() {
+			return fmt.Errorf("record %s event %s: status or stage %q needs a name of capitals and a time", o.Arn, o.EventID, tr.Name)
+		}
 	}
 	return nil
 }
@@ -93,10 +91,10 @@ func (o Observation) validate() error {
 type Result struct {
 	// Duplicate is set when the event id was recorded before.
 	Duplicate bool
-	// NewStatus is Status when this write was the first to record it: the
+	// NewStatuses are the statuses this write was the first to record: the
 	// signal for counting a deployment started, succeeded or rolled back
 	// exactly once.
-	NewStatus bool
+	NewStatuses []string
 	// Before is the record as it was before the write (zero if new).
 	Before Deployment
 }
@@ -218,15 +216,15 @@ func (l *Ledger) Record(ctx context.Context, o Observation) (Result, error) {
 	u.onceS("initiatorUser", o.Initiator.User)
 	u.onceS("initiatorGitCommit", o.Initiator.GitCommit)
 	u.onceS("initiatorManifestVersion", o.Initiator.ManifestVersion)
-	if o.Status != "" {
-		m := map[string]types.AttributeValue{"at": s(fmtTime(o.StatusAt)), "eventId": s(o.EventID)}
-		if o.StatusReason != "" {
-			m["reason"] = s(o.StatusReason)
+	for _, tr := range o.Statuses {
+		m := map[string]types.AttributeValue{"at": s(fmtTime(tr.At)), "eventId": s(o.EventID)}
+		if tr.Reason != "" {
+			m["reason"] = s(tr.Reason)
 		}
-		u.once(attrTransition+o.Status, &types.AttributeValueMemberM{Value: m})
+		u.once(attrTransition+tr.Name, &types.AttributeValueMemberM{Value: m})
 	}
-	if o.Stage != "" {
-		u.once(attrStage+o.Stage, s(fmtTime(o.StageAt)))
+	for _, tr := range o.Stages {
+		u.once(attrStage+tr.Name, s(fmtTime(tr.At)))
 	}
 	if r := o.Rollback; r != nil {
 		u.onceS("rollbackReason", r.Reason)
@@ -249,9 +247,10 @@ func (l *Ledger) Record(ctx context.Context, o Observation) (Result, error) {
 	if len(out.Attributes) > 0 {
 		res.Before = decodeDeployment(out.Attributes)
 	}
-	if o.Status != "" {
-		_, had := out.Attributes[attrTransition+o.Status]
-		res.NewStatus = !had
+	for _, tr := range o.Statuses {
+		if _, had := out.Attributes[attrTransition+tr.Name]; !had && !slices.Contains(res.NewStatuses, tr.Name) {
+			res.NewStatuses = append(res.NewStatuses, tr.Name)
+		}
 	}
 	for _, id := range o.LegacyIDs {
 		if err := l.putLegacy(ctx, o.Key, id); err != nil {
@@ -274,7 +273,14 @@ type Entry struct {
 }
 
 func (o Observation) entry() Entry {
-	return Entry{At: o.At, EventID: o.EventID, Source: o.Source, Kind: o.Kind, Summary: o.Summary, Status: o.Status, Stage: o.Stage, Detail: o.Detail}
+	e := Entry{At: o.At, EventID: o.EventID, Source: o.Source, Kind: o.Kind, Summary: o.Summary, Detail: o.Detail}
+	if n := len(o.Statuses); n > 0 {
+		e.Status = o.Statuses[n-1].Name
+	}
+	if n := len(o.Stages); n > 0 {
+		e.Stage = o.Stages[n-1].Name
+	}
+	return e
 }
 
 // putEntry writes a timeline entry unless its key exists; it reports a
