@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # The sample service (services/app) as a distroless, non-root image.
 #
 #   make image
@@ -10,7 +8,9 @@
 # for machines that have Docker. tools/devtools/dockerfilecheck parses it with
 # BuildKit's own parser and keeps it in step with the Makefile: base images
 # pinned, the Go version equal to the Makefile's GOTOOLCHAIN, the same build
-# flags, non-root, port 5000, exec-form entrypoint.
+# flags, non-root, port 5000, exec-form entrypoint. No "# syntax=" line: it
+# would pull a frontend image unpinned; Docker's built-in BuildKit frontend
+# already knows RUN --mount.
 
 # The approved toolchain (docs/decisions/0001-go-toolchain.md). No digest of
 # this tag could be looked up from our network, so it is pinned by exact

@@ -7,6 +7,7 @@ package dockerfilecheck
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -24,11 +25,19 @@ import (
 type Dockerfile struct {
 	Stages   []instructions.Stage
 	MetaArgs []instructions.ArgCommand
+	// Syntax is the frontend image of a "# syntax=" directive, if any:
+	// BuildKit pulls it before reading the rest of the file.
+	Syntax string
 }
 
 // ParseDockerfile parses r with BuildKit's parser.
 func ParseDockerfile(r io.Reader) (*Dockerfile, error) {
-	res, err := parser.Parse(r)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read Dockerfile: %w", err)
+	}
+	syntax, _, _, _ := parser.DetectSyntax(data)
+	res, err := parser.Parse(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("parse Dockerfile: %w", err)
 	}
@@ -39,7 +48,7 @@ func ParseDockerfile(r io.Reader) (*Dockerfile, error) {
 	if len(stages) == 0 {
 		return nil, errors.New("parse Dockerfile: no FROM instruction")
 	}
-	return &Dockerfile{Stages: stages, MetaArgs: metaArgs}, nil
+	return &Dockerfile{Stages: stages, MetaArgs: metaArgs, Syntax: syntax}, nil
 }
 
 // Makefile holds the Makefile variables the image must agree with.
@@ -183,6 +192,9 @@ var (
 func checkPinned(df *Dockerfile, _ *Makefile) error {
 	stageNames := map[string]bool{}
 	var problems []string
+	if df.Syntax != "" && !digest.MatchString(df.Syntax) {
+		problems = append(problems, fmt.Sprintf("# syntax=%s makes BuildKit pull that frontend image unpinned; pin it by digest or drop the directive", df.Syntax))
+	}
 	for _, st := range df.Stages {
 		base := st.BaseName
 		switch {

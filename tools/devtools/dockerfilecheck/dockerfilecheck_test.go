@@ -70,6 +70,7 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{"entrypoint runs another path", "entrypoint is the app binary in exec form", "Dockerfile", []string{`ENTRYPOINT ["/app"]`, `ENTRYPOINT ["/usr/local/bin/app"]`}},
 		{"binary not copied from the build stage", "entrypoint is the app binary in exec form", "Dockerfile", []string{"COPY --from=build /out/app /app", "COPY --from=build /out/app /usr/local/bin/app"}},
 		{"runtime base by floating tag", "every base image is pinned", "Dockerfile", []string{"static-debian12:nonroot@sha256:", "static-debian12:nonroot\n# sha256:"}},
+		{"unpinned syntax directive", "every base image is pinned", "Dockerfile", []string{"# The sample service", "# syntax=docker/dockerfile:1\n# The sample service"}},
 		{"build base by minor version", "every base image is pinned", "Dockerfile", []string{"FROM golang:1.27.3-trixie", "FROM golang:1.27-trixie"}},
 		{"build base at the vulnerable Go", "golang base image is the Makefile's GOTOOLCHAIN", "Dockerfile", []string{"FROM golang:1.27.3-trixie", "FROM golang:1.26.8-trixie"}},
 		{"Makefile moves to a newer toolchain", "golang base image is the Makefile's GOTOOLCHAIN", "Makefile", []string{"GOTOOLCHAIN := go1.27.3", "GOTOOLCHAIN := go1.27.4"}},
