@@ -32,6 +32,10 @@ type Error struct {
 	// InvalidParameterValueException, code InvalidParameterValue). JSON and
 	// CBOR then carry Shape as __type and Code in X-Amzn-Query-Error.
 	Shape string
+	// Fields are the error shape's other members (DynamoDB's
+	// CancellationReasons, a failed condition's Item), rendered beside
+	// __type and message in JSON and CBOR bodies.
+	Fields map[string]any
 }
 
 func (e *Error) Error() string {
@@ -57,6 +61,17 @@ func (e *Error) fault() ErrorType {
 		return Sender
 	}
 	return e.Type
+}
+
+// body is the JSON or CBOR error document: __type, message and Fields.
+func (e *Error) body(typ string) map[string]any {
+	b := map[string]any{"__type": typ, "message": e.Message}
+	for k, v := range e.Fields {
+		if _, taken := b[k]; !taken {
+			b[k] = v
+		}
+	}
+	return b
 }
 
 // Errorf is a client (400, Sender) error with a formatted message.

@@ -260,7 +260,7 @@ func writeJSONError(w http.ResponseWriter, reqID, version string, queryCompatibl
 		version = "1.1"
 	}
 	typ := errorType(e, queryCompatible)
-	b, _ := json.Marshal(map[string]string{"__type": typ, "message": e.Message})
+	b, _ := json.Marshal(e.body(typ))
 	w.Header().Set("Content-Type", "application/x-amz-json-"+version)
 	w.Header().Set("X-Amzn-RequestId", reqID)
 	w.Header().Set("X-Amzn-ErrorType", typ)
@@ -303,7 +303,7 @@ func (m *Mux) serveCBOR(w http.ResponseWriter, r *http.Request, reqID string, s 
 }
 
 func writeCBORError(w http.ResponseWriter, reqID string, queryCompatible bool, e *Error) {
-	b, _ := cborEnc.Marshal(map[string]string{"__type": errorType(e, queryCompatible), "message": e.Message})
+	b, _ := cborEnc.Marshal(e.body(errorType(e, queryCompatible)))
 	w.Header().Set("Content-Type", "application/cbor")
 	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
 	w.Header().Set("X-Amzn-RequestId", reqID)
