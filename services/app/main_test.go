@@ -94,8 +94,8 @@ func TestSIGTERMDrainsWithoutFailedRequests(t *testing.T) {
 	bin := buildApp(t)
 	const (
 		workers         = 16
-		latency         = time.Second // every non-health request is in flight this long
-		drainDelay      = 500 * time.Millisecond
+		latency         = 1500 * time.Millisecond // every non-health request is in flight this long
+		drainDelay      = time.Second
 		shutdownTimeout = 5 * time.Second
 	)
 	port := freePort(t)
@@ -188,7 +188,7 @@ func TestSIGTERMDrainsWithoutFailedRequests(t *testing.T) {
 
 	// Mid-stream: once requests are flowing.
 	deadline = time.Now().Add(10 * time.Second)
-	for ok.Load() < 2*workers {
+	for ok.Load() < workers {
 		if time.Now().After(deadline) {
 			t.Fatalf("only %d requests answered within 10s", ok.Load())
 		}

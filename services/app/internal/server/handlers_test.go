@@ -167,7 +167,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestLatencyFault(t *testing.T) {
-	const latency = 50 * time.Millisecond
+	const latency = 200 * time.Millisecond
 	s, _, _ := newTestServer(t, func(o *Options) { o.Fault = fault.Fault{Kind: fault.Latency, Latency: latency} })
 	for _, tt := range []struct {
 		path string

@@ -65,10 +65,24 @@ func TestServeDrainsThenShutsDown(t *testing.T) {
 	<-entered
 
 	drain()
-	// /health turns 503 at once; other requests are still served.
-	code, body, err := get(t, base+"/health")
-	if err != nil || code != http.StatusServiceUnavailable || body["status"] != "draining" {
-		t.Fatalf("GET /health after SIGTERM = %d %v, %v, want 503 draining", code, body, err)
+	// /health turns 503 as soon as Serve sees the signal; other requests
+	// are still served.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, body, err := get(t, base+"/health")
+		if err != nil {
+			t.Fatalf("GET /health after SIGTERM: %v", err)
+		}
+		if code == http.StatusServiceUnavailable {
+			if body["status"] != "draining" {
+				t.Errorf("GET /health after SIGTERM = %d %v, want 503 draining", code, body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /health still %d 5s after SIGTERM, want 503", code)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	if code, _, err := get(t, base+"/api/greeting?name=Ada"); err != nil || code != http.StatusOK {
 		t.Errorf("GET /api/greeting while draining = %d, %v, want 200", code, err)
@@ -76,7 +90,7 @@ func TestServeDrainsThenShutsDown(t *testing.T) {
 
 	// After the drain delay the listener closes, but Serve waits for the
 	// in-flight request.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(5 * time.Second)
 	for !strings.Contains(logs.String(), "shutting down") {
 		if time.Now().After(deadline) {
 			t.Fatal("no \"shutting down\" log line within 5s of the drain delay")
