@@ -156,20 +156,20 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				p99s = append(p99s, float64(res.Percentile(99)))
 			}
 			results[path][p.name] = row{rps: median(sat[p.name]), cpu: median(cpu[p.name]), rate: rate,
-				p50: time.Duration(median(p50s)), p99: time.Duration(median(p99s))}
+				p50: time.Duration(median(p50s)), p99: time.Duration(median(p99s)), p99best: time.Duration(slices.Min(p99s))}
 		}
 	}
 	appLoaded, baseLoaded := rss(app.cmd.Process.Pid), rss(base.cmd.Process.Pid)
 	otherShare := others()
 
-	fmt.Fprintf(out, "| endpoint | server | requests/s | server CPU | requests per CPU-second | p50 | p99 | at rate |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(out, "| endpoint | server | requests/s | server CPU | requests per CPU-second | p50 | p99 | p99 best round | at rate |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, path := range o.paths {
 		for _, name := range []string{base.name, app.name} {
 			r := results[path][name]
-			fmt.Fprintf(out, "| %s | %s | %.0f | %.0f%% | %.0f | %s | %s | %.0f/s |\n", path, name, r.rps, 100*r.cpu, r.perCPU(), ms(r.p50), ms(r.p99), r.rate)
+			fmt.Fprintf(out, "| %s | %s | %.0f | %.0f%% | %.0f | %s | %s | %s | %.0f/s |\n", path, name, r.rps, 100*r.cpu, r.perCPU(), ms(r.p50), ms(r.p99), ms(r.p99best), r.rate)
 		}
 		a, b := results[path][app.name], results[path][base.name]
-		fmt.Fprintf(out, "| %s | **app / baseline** | **%.2f×** | | **%.2f×** | %.2f× | %.2f× | |\n", path, a.rps/b.rps, a.perCPU()/b.perCPU(), ratio(a.p50, b.p50), ratio(a.p99, b.p99))
+		fmt.Fprintf(out, "| %s | **app / baseline** | **%.2f×** | | **%.2f×** | %.2f× | %.2f× | %.2f× | |\n", path, a.rps/b.rps, a.perCPU()/b.perCPU(), ratio(a.p50, b.p50), ratio(a.p99, b.p99), ratio(a.p99best, b.p99best))
 	}
 	fmt.Fprintf(out, "\n| RSS | baseline | app | app / baseline |\n|---|---:|---:|---:|\n")
 	fmt.Fprintf(out, "| idle (after start) | %s | %s | %.2f× |\n", mb(baseIdle), mb(appIdle), float64(appIdle)/float64(baseIdle))
@@ -203,7 +203,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	for _, path := range o.paths {
-		check(results[path][app.name].p99 < 5*time.Millisecond, "%s p99 < 5ms at half saturation: %s", path, ms(results[path][app.name].p99))
+		r := results[path][app.name]
+		check(r.p99 < 5*time.Millisecond, "%s p99 < 5ms at half saturation: %s (best round %s)", path, ms(r.p99), ms(r.p99best))
 	}
 	check(appIdle < 30<<20, "RSS idle < 30 MB: %s", mb(appIdle))
 	return nil
@@ -213,7 +214,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 type row struct {
 	rps, cpu float64 // saturation throughput and the server's CPU use meanwhile (1 = one core)
 	rate     float64 // the open-loop rate of the latency run
-	p50, p99 time.Duration
+	p50, p99 time.Duration // medians over the rounds
+	// p99best is the lowest p99 of the rounds: on a shared machine, the
+	// round least disturbed by other processes.
+	p99best time.Duration
 }
 
 // perCPU is the throughput per CPU-second the server used: its capacity on
