@@ -731,7 +731,7 @@ func (b *Backend) createListener(_ context.Context, in *listenerInput) (any, err
 	if protocol == "" {
 		protocol = "HTTP"
 	}
-	if err := validateListener(protocol, in.Port, len(in.Certificates)); err != nil {
+	if err := validateListener(protocol, in.Port, len(in.Certificates) > 0); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()
@@ -764,7 +764,7 @@ func (b *Backend) createListener(_ context.Context, in *listenerInput) (any, err
 	return listenersOutput{Listeners: []listenerXML{b.listenerXMLLocked(l)}}, nil
 }
 
-func validateListener(protocol string, port *int32, certs int) error {
+func validateListener(protocol string, port *int32, hasCert bool) error {
 	if protocol != "HTTP" && protocol != "HTTPS" {
 		return awsproto.Errorf(CodeIncompatibleProtocol, "Protocol '%s' is not supported by localcloud, which emulates application load balancers (HTTP, HTTPS) only", protocol)
 	}
@@ -774,7 +774,7 @@ func validateListener(protocol string, port *int32, certs int) error {
 	if *port < 1 || *port > 65535 {
 		return awsproto.Validation(CodeValidation, awsproto.Violation{Field: "port", Value: *port, Constraint: "Member must have value between 1 and 65535"})
 	}
-	if protocol == "HTTPS" && certs == 0 {
+	if protocol == "HTTPS" && !hasCert {
 		return awsproto.Errorf(CodeValidation, "A certificate must be specified for HTTPS listeners")
 	}
 	return nil
@@ -808,7 +808,9 @@ func (b *Backend) modifyListener(_ context.Context, in *listenerInput) (any, err
 	if in.Port != nil {
 		port = *in.Port
 	}
-	if err := validateListener(protocol, &port, len(in.Certificates)+boolInt(protocol == l.Protocol)); err != nil {
+	// An HTTPS listener keeps its certificate unless the protocol changes.
+	hasCert := len(in.Certificates) > 0 || protocol == l.Protocol
+	if err := validateListener(protocol, &port, hasCert); err != nil {
 		return nil, err
 	}
 	if port != l.Port {
@@ -841,17 +843,11 @@ func (b *Backend) modifyListener(_ context.Context, in *listenerInput) (any, err
 	l.Protocol = protocol
 	if in.DefaultActions != nil {
 		b.rules[l.DefaultRuleARN].Actions = normalizeActions(in.DefaultActions)
+		b.log.Info("listener default actions set", "listener", l.ARN, "forward", forwardSummary(b.rules[l.DefaultRuleARN].Actions))
 	}
 	b.reconcileHealthLocked()
 	b.saveLocked()
 	return listenersOutput{Listeners: []listenerXML{b.listenerXMLLocked(l)}}, nil
-}
-
-func boolInt(v bool) int {
-	if v {
-		return 1
-	}
-	return 0
 }
 
 type describeListenersInput struct {
@@ -1151,6 +1147,7 @@ func (b *Backend) modifyRule(_ context.Context, in *ruleInput) (any, error) {
 			return nil, err
 		}
 		r.Actions = normalizeActions(in.Actions)
+		b.log.Info("rule actions set", "rule", r.ARN, "forward", forwardSummary(r.Actions))
 	}
 	if in.Conditions != nil {
 		r.Conditions = in.Conditions

@@ -590,14 +590,25 @@ func (b *Backend) SetRuleForward(_ context.Context, ruleARN string, tgs []Weight
 		return err
 	}
 	r.Actions = normalizeActions(actions)
-	var desc []string
-	for _, w := range tgs {
-		desc = append(desc, fmt.Sprintf("%s=%d", tgNameFromARN(w.TargetGroupARN), w.Weight))
-	}
-	b.log.Info("rule weights set", "rule", ruleARN, "weights", strings.Join(desc, ","))
+	b.log.Info("rule weights set", "rule", ruleARN, "forward", forwardSummary(r.Actions))
 	b.reconcileHealthLocked()
 	b.saveLocked()
 	return nil
+}
+
+// forwardSummary renders a rule's forward weights for the log, e.g.
+// "web-blue=100,web-green=0".
+func forwardSummary(actions []Action) string {
+	var desc []string
+	for _, a := range actions {
+		for _, t := range forwardTuples(a) {
+			desc = append(desc, fmt.Sprintf("%s=%d", tgNameFromARN(t.TargetGroupArn), weightOf(t)))
+		}
+	}
+	if len(desc) == 0 {
+		return "none"
+	}
+	return strings.Join(desc, ",")
 }
 
 func tgNameFromARN(arn string) string {
