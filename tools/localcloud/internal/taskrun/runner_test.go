@@ -105,8 +105,10 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 // shared is one registry with the test app pushed, for every test.
 var shared struct {
-	reg *ecr.Backend
-	ref string
+	reg    *ecr.Backend
+	ref    string
+	runner *Runner
+	logs   *lines
 }
 
 func setupRegistry(dir string) error {
@@ -124,19 +126,20 @@ func setupRegistry(dir string) error {
 		return err
 	}
 	shared.ref, err = ecrtest.Push(img, host, "web", "v1")
+	if err != nil {
+		return err
+	}
 	shared.reg = reg
+	shared.logs = &lines{}
+	shared.runner, err = New(Config{Dir: dir + "/runner", Images: reg, Logs: shared.logs, Clock: clock.New(0.01)})
 	return err
 }
 
+// setup returns the shared runner (one unpacked image for every test;
+// task IDs and log streams are per test).
 func setup(t *testing.T) (*Runner, string, *lines) {
 	t.Helper()
-	logs := &lines{}
-	r, err := New(Config{Dir: t.TempDir(), Images: shared.reg, Logs: logs, Clock: clock.New(0.01)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r, shared.ref, logs
+	return shared.runner, shared.ref, shared.logs
 }
 
 func TestRunServesAndStops(t *testing.T) {
@@ -144,7 +147,7 @@ func TestRunServesAndStops(t *testing.T) {
 	host := freeHost(t, 5000)
 	exited := make(chan Exit, 1)
 	p, err := r.Start(context.Background(), Spec{
-		TaskID: "t1", Image: ref, Env: []string{"APP_DRAIN_DELAY=50ms"},
+		TaskID: "t1", Image: ref, Env: []string{"APP_DRAIN_DELAY=50ms"}, StopTimeout: 2 * time.Minute, // 1.2 s: room for a loaded machine
 		Host: host, Port: 5000, LogGroup: "/ecs/web", LogStream: "ecs/app/t1",
 		Metadata: meta{arn: "arn:aws:ecs:us-east-1:000000000000:task/c/t1"},
 	}, func(e Exit) { exited <- e })

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr"
@@ -46,7 +47,8 @@ func TestRunsTheSampleApp(t *testing.T) {
 	defer r.Close()
 	host := freeHost(t, 5000)
 	const arn = "arn:aws:ecs:us-east-1:000000000000:task/c1/0123456789abcdef0123456789abcdef"
-	p, err := r.Start(context.Background(), Spec{TaskID: "sample", Image: ref, Host: host, Port: 5000,
+	// stopTimeout 120 s is 1.2 s here: room for a loaded CI machine.
+	p, err := r.Start(context.Background(), Spec{TaskID: "sample", Image: ref, Host: host, Port: 5000, StopTimeout: 2 * time.Minute,
 		Env: []string{"APP_DRAIN_DELAY=10ms", "APP_SHUTDOWN_TIMEOUT=2s"}, LogGroup: "/ecs/app", LogStream: "ecs/app/sample", Metadata: meta{arn: arn}}, nil)
 	if err != nil {
 		t.Fatal(err)
