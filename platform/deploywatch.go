@@ -22,6 +22,16 @@ const (
 	EnvTestListenerURL = "TEST_LISTENER_URL"
 	// EnvHealthCheckPath is the app's health path, for the smoke test.
 	EnvHealthCheckPath = "HEALTH_CHECK_PATH"
+	// EnvSmokeChecks is optional: more smoke-test requests, comma-separated
+	// path=status pairs such as "/=200,/version=200". The health path with
+	// 200 is always checked.
+	EnvSmokeChecks = "SMOKE_CHECKS"
+	// EnvSmokeWarmupSeconds is optional: how long the smoke-test hook
+	// answers IN_PROGRESS while green is still warming up (default 300).
+	EnvSmokeWarmupSeconds = "SMOKE_WARMUP_SECONDS"
+	// EnvCooldownMinutes is optional: the least time between two enforced
+	// rollbacks of the service (default 10).
+	EnvCooldownMinutes = "ENFORCEMENT_COOLDOWN_MINUTES"
 )
 
 // The ledger table's key attributes (both strings).

@@ -298,9 +298,13 @@ func (l *Ledger) putEntry(ctx context.Context, pk, sk string, e Entry) (bool, er
 	if len(e.Detail) > 0 {
 		m := map[string]types.AttributeValue{}
 		for k, v := range e.Detail {
-			m[k] = s(v)
+			if v != "" {
+				m[k] = s(v)
+			}
 		}
-		item["detail"] = &types.AttributeValueMemberM{Value: m}
+		if len(m) > 0 {
+			item["detail"] = &types.AttributeValueMemberM{Value: m}
+		}
 	}
 	_, err := l.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(l.table), Item: item,

@@ -59,7 +59,10 @@ type Error struct {
 	ID    string
 	Field string
 	Msg   string
-	kind  error
+	// Hook is set when the input was a lifecycle hook invocation, which
+	// needs an answer rather than an acknowledgement.
+	Hook bool
+	kind error
 }
 
 func (e *Error) Error() string {
@@ -183,6 +186,10 @@ func Decode(data []byte) (Input, error) {
 		return decodeEvent(data)
 	case p.ExecutionID != nil:
 		h, err := decodeHook(data)
+		var e *Error
+		if errors.As(err, &e) {
+			e.Hook = true
+		}
 		return Input{Hook: h}, err
 	}
 	return Input{}, malformed("", "", `neither an EventBridge event ("detail-type") nor a lifecycle hook invocation ("executionId")`)

@@ -230,6 +230,9 @@ func TestDecodeRejects(t *testing.T) {
 			if !errors.As(err, &e) {
 				t.Fatalf("Decode(%s) error = %T, want *Error", tt.name, err)
 			}
+			if wantHook := strings.HasPrefix(tt.name, "bad-hook"); e.Hook != wantHook {
+				t.Errorf("Decode(%s) error .Hook = %v, want %v", tt.name, e.Hook, wantHook)
+			}
 			if e.ID != tt.id || !strings.HasPrefix(e.Field, tt.field) {
 				t.Errorf("Decode(%s) error names (id %q, field %q), want (%q, %q): %v", tt.name, e.ID, e.Field, tt.id, tt.field, err)
 			}
