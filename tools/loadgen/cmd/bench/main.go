@@ -212,8 +212,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 // row is what was measured for one server on one endpoint.
 type row struct {
-	rps, cpu float64 // saturation throughput and the server's CPU use meanwhile (1 = one core)
-	rate     float64 // the open-loop rate of the latency run
+	rps, cpu float64       // saturation throughput and the server's CPU use meanwhile (1 = one core)
+	rate     float64       // the open-loop rate of the latency run
 	p50, p99 time.Duration // medians over the rounds
 	// p99best is the lowest p99 of the rounds: on a shared machine, the
 	// round least disturbed by other processes.
