@@ -1,0 +1,252 @@
+package cloudformation_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cfnapi "github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwlogs "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	ecrapi "github.com/aws/aws-sdk-go-v2/service/ecr"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudformation"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecs"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/server"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/taskrun"
+)
+
+// sharedSchemas is where the registry schemas sit beside the repository.
+const sharedSchemas = "../../../../../shared/cfn-schemas"
+
+// env is localcloud with CloudFormation on a free loopback port, and the SDK
+// clients to drive and inspect it.
+type env struct {
+	t    *testing.T
+	addr string
+	cfn  *cfnapi.Client
+	elb  *elb.Client
+	cw   *cloudwatch.Client
+	logs *cwlogs.Client
+	ecr  *ecrapi.Client
+	// standIns lists the resource types a test provisioner stands in for,
+	// because their service has not landed in localcloud yet.
+	standIns []string
+}
+
+type envOptions struct {
+	schemas *cloudformation.Schemas
+	// standIns adds recording provisioners for these types (see standIn).
+	standIns []string
+}
+
+// noRunner is an ECS task runner for tests that start no tasks.
+type noRunner struct{}
+
+func (noRunner) Start(context.Context, taskrun.Spec, func(taskrun.Exit)) (*taskrun.Process, error) {
+	return nil, errors.New("this test runs no tasks")
+}
+func (noRunner) Stop(context.Context, *taskrun.Process) error { return nil }
+
+func newEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	log := slog.New(slog.DiscardHandler)
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	clk := clock.New(0.01)
+	dir := t.TempDir()
+	srv, err := server.New(ctx, server.Config{Logger: log, Clock: clk, Store: state.Store{Dir: dir}, PortOffset: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := ecr.New(ecr.Config{Dir: t.TempDir(), Host: addr, Logger: log, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Add(reg)
+	ecsb, err := ecs.New(ecs.Config{Clock: clk, Runner: noRunner{}, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecsb.Start(ctx)
+	srv.Add(ecsb)
+	provs := map[string]cloudformation.Provisioner{}
+	for _, typ := range o.standIns {
+		provs[typ] = standIn{}
+	}
+	cf, err := cloudformation.New(cloudformation.Config{Logger: log, Clock: clk, Store: state.Store{Dir: dir}, Handler: srv.Mux, Schemas: o.schemas, Provisioners: provs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Add(cf)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		if err := srv.Close(); err != nil {
+			t.Errorf("close server: %v", err)
+		}
+	})
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), BaseEndpoint: aws.String("http://" + addr)}
+	return &env{
+		t: t, addr: addr, standIns: o.standIns,
+		cfn: cfnapi.NewFromConfig(cfg), elb: elb.NewFromConfig(cfg), cw: cloudwatch.NewFromConfig(cfg),
+		logs: cwlogs.NewFromConfig(cfg), ecr: ecrapi.NewFromConfig(cfg),
+	}
+}
+
+// standIn records a resource of a type whose localcloud service has not
+// landed yet, so the engine can be tested on the real platform templates.
+// It is used only where a test names it, and the test logs it.
+type standIn struct{}
+
+var standInSeq struct {
+	sync.Mutex
+	n int
+}
+
+func (standIn) Create(_ context.Context, r *cloudformation.Request) (cloudformation.Result, error) {
+	standInSeq.Lock()
+	standInSeq.n++
+	n := standInSeq.n
+	standInSeq.Unlock()
+	name := fmt.Sprintf("%s-%s-%d", r.StackName, r.LogicalID, n)
+	for _, k := range []string{"TableName", "QueueName", "FunctionName", "Name", "BucketName", "TopicName"} {
+		if v, ok := r.Properties[k].(string); ok {
+			name = v
+		}
+	}
+	svc := strings.ToLower(strings.Split(r.Type, "::")[1])
+	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s", svc, r.Region, r.Account, name)
+	return cloudformation.Result{PhysicalID: name, Attributes: map[string]any{"Arn": arn}}, nil
+}
+
+func (s standIn) Update(ctx context.Context, r *cloudformation.Request, prev cloudformation.Result, _ map[string]any) (cloudformation.Result, error) {
+	return prev, nil
+}
+
+func (standIn) Delete(context.Context, *cloudformation.Request, cloudformation.Result) error {
+	return nil
+}
+
+var ctx = context.Background()
+
+// waitStatus polls the stack until its status is final (not *_IN_PROGRESS)
+// and returns it; it fails the test after the deadline.
+func (e *env) waitStatus(name string) cfntypes.Stack {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := e.cfn.DescribeStacks(ctx, &cfnapi.DescribeStacksInput{StackName: aws.String(name)})
+		if err != nil {
+			e.t.Fatalf("DescribeStacks(%s): %v", name, err)
+		}
+		st := out.Stacks[0]
+		if !strings.HasSuffix(string(st.StackStatus), "_IN_PROGRESS") || st.StackStatus == cfntypes.StackStatusReviewInProgress {
+			return st
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("stack %s still %s after 30s", name, st.StackStatus)
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval, as the SDK waiters poll
+	}
+}
+
+func (e *env) waiterOpts() (func(*cfnapi.StackCreateCompleteWaiterOptions), func(*cfnapi.StackUpdateCompleteWaiterOptions), func(*cfnapi.StackDeleteCompleteWaiterOptions)) {
+	return func(o *cfnapi.StackCreateCompleteWaiterOptions) {
+			o.MinDelay, o.MaxDelay = 20*time.Millisecond, 100*time.Millisecond
+		},
+		func(o *cfnapi.StackUpdateCompleteWaiterOptions) {
+			o.MinDelay, o.MaxDelay = 20*time.Millisecond, 100*time.Millisecond
+		},
+		func(o *cfnapi.StackDeleteCompleteWaiterOptions) {
+			o.MinDelay, o.MaxDelay = 20*time.Millisecond, 100*time.Millisecond
+		}
+}
+
+// createStack creates a stack and waits with the SDK's waiter.
+func (e *env) createStack(name, body string, params map[string]string) cfntypes.Stack {
+	e.t.Helper()
+	in := &cfnapi.CreateStackInput{StackName: aws.String(name), TemplateBody: aws.String(body), Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam}}
+	for k, v := range params {
+		in.Parameters = append(in.Parameters, cfntypes.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(v)})
+	}
+	if _, err := e.cfn.CreateStack(ctx, in); err != nil {
+		e.t.Fatalf("CreateStack(%s): %v", name, err)
+	}
+	create, _, _ := e.waiterOpts()
+	if err := cfnapi.NewStackCreateCompleteWaiter(e.cfn, create).Wait(ctx, &cfnapi.DescribeStacksInput{StackName: aws.String(name)}, 30*time.Second); err != nil {
+		e.t.Fatalf("wait for %s to create: %v; events:\n%s", name, err, e.failures(name))
+	}
+	return e.waitStatus(name)
+}
+
+// failures lists the stack's failed events, for test messages.
+func (e *env) failures(name string) string {
+	out, err := e.cfn.DescribeStackEvents(ctx, &cfnapi.DescribeStackEventsInput{StackName: aws.String(name)})
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, ev := range out.StackEvents {
+		if strings.Contains(string(ev.ResourceStatus), "FAILED") {
+			fmt.Fprintf(&b, "  %s %s: %s\n", aws.ToString(ev.LogicalResourceId), ev.ResourceStatus, aws.ToString(ev.ResourceStatusReason))
+		}
+	}
+	return b.String()
+}
+
+// events returns the stack's events, oldest first.
+func (e *env) events(name string) []cfntypes.StackEvent {
+	e.t.Helper()
+	out, err := e.cfn.DescribeStackEvents(ctx, &cfnapi.DescribeStackEventsInput{StackName: aws.String(name)})
+	if err != nil {
+		e.t.Fatalf("DescribeStackEvents(%s): %v", name, err)
+	}
+	evs := out.StackEvents
+	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
+		evs[i], evs[j] = evs[j], evs[i]
+	}
+	return evs
+}
+
+func outputs(st cfntypes.Stack) map[string]string {
+	m := map[string]string{}
+	for _, o := range st.Outputs {
+		m[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+	}
+	return m
+}
+
+// tmpl renders a template document to its JSON body.
+func tmpl(t *testing.T, doc map[string]any) string {
+	t.Helper()
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

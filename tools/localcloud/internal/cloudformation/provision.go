@@ -1,0 +1,98 @@
+package cloudformation
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+)
+
+// Request is what a provisioner gets to create or update one resource.
+type Request struct {
+	StackName, StackID string
+	LogicalID          string
+	Type               string
+	// Properties are evaluated: no intrinsic functions remain.
+	Properties map[string]any
+	Region     string
+	Account    string
+}
+
+// Result is a provisioned resource: its physical id (what Ref returns) and
+// the attributes Fn::GetAtt reads.
+type Result struct {
+	PhysicalID string
+	Attributes map[string]any
+}
+
+// Provisioner creates, updates in place and deletes one resource type.
+// Errors are the reason the stack events show.
+type Provisioner interface {
+	Create(ctx context.Context, r *Request) (Result, error)
+	// Update changes the resource in place; prev is what Create or the last
+	// Update returned, old the properties it was made with.
+	Update(ctx context.Context, r *Request, prev Result, old map[string]any) (Result, error)
+	Delete(ctx context.Context, r *Request, prev Result) error
+}
+
+// errNotSupported is the reason a resource fails when its service is not
+// served by this localcloud.
+var errNotSupported = errors.New("not supported yet by localcloud")
+
+// notSupported is the failure of a resource whose type localcloud cannot
+// act on.
+func notSupported(typ, why string) error {
+	return fmt.Errorf("%s is %w: %s", typ, errNotSupported, why)
+}
+
+// physicalName is the name CloudFormation generates for a resource whose
+// name property is unset: stack-logical-RANDOM, cut to max characters.
+func physicalName(stack, logical string, max int, lower bool) string {
+	suffix := randomUpper(12)
+	if lower {
+		suffix = strings.ToLower(suffix)
+	}
+	base := stack + "-" + logical
+	if room := max - len(suffix) - 1; len(base) > room && room > 0 {
+		base = base[:room]
+	}
+	name := base + "-" + suffix
+	if lower {
+		name = strings.ToLower(name)
+	}
+	return name
+}
+
+const upperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+func randomUpper(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		j, _ := rand.Int(rand.Reader, big.NewInt(int64(len(upperAlnum))))
+		b[i] = upperAlnum[j.Int64()]
+	}
+	return string(b)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, (n+1)/2)
+	rand.Read(b)
+	return hex.EncodeToString(b)[:n]
+}
+
+func newUUID() string {
+	h := randomHex(32)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// str reads a string property.
+func str(props map[string]any, key string) string {
+	v, ok := props[key]
+	if !ok {
+		return ""
+	}
+	return scalarString(v)
+}
