@@ -21,16 +21,19 @@ func (b *Backend) Register(m *awsproto.Mux) {
 		CBOR() awsproto.CBOROp
 	}
 	ops := map[string]op{
-		"PutMetricData":       awsproto.Op[putMetricDataInput](b.putMetricData),
-		"GetMetricData":       awsproto.Op[getMetricDataInput](b.getMetricData),
-		"GetMetricStatistics": awsproto.Op[getMetricStatisticsInput](b.getMetricStatistics),
-		"ListMetrics":         awsproto.Op[listMetricsInput](b.listMetrics),
-		"PutMetricAlarm":      awsproto.Op[putMetricAlarmInput](b.putMetricAlarm),
-		"DescribeAlarms":      awsproto.Op[describeAlarmsInput](b.describeAlarms),
-		"DeleteAlarms":        awsproto.Op[alarmNamesInput](b.deleteAlarms),
-		"SetAlarmState":       awsproto.Op[setAlarmStateInput](b.setAlarmState),
-		"TagResource":         awsproto.Op[tagResourceInput](b.tagResource),
-		"ListTagsForResource": awsproto.Op[tagResourceInput](b.listTagsForResource),
+		"PutMetricData":        awsproto.Op[putMetricDataInput](b.putMetricData),
+		"GetMetricData":        awsproto.Op[getMetricDataInput](b.getMetricData),
+		"GetMetricStatistics":  awsproto.Op[getMetricStatisticsInput](b.getMetricStatistics),
+		"ListMetrics":          awsproto.Op[listMetricsInput](b.listMetrics),
+		"PutMetricAlarm":       awsproto.Op[putMetricAlarmInput](b.putMetricAlarm),
+		"DescribeAlarms":       awsproto.Op[describeAlarmsInput](b.describeAlarms),
+		"DeleteAlarms":         awsproto.Op[alarmNamesInput](b.deleteAlarms),
+		"SetAlarmState":        awsproto.Op[setAlarmStateInput](b.setAlarmState),
+		"DescribeAlarmHistory": awsproto.Op[describeHistoryInput](b.describeAlarmHistory),
+		"EnableAlarmActions":   awsproto.Op[alarmNamesInput](b.enableAlarmActions),
+		"DisableAlarmActions":  awsproto.Op[alarmNamesInput](b.disableAlarmActions),
+		"TagResource":          awsproto.Op[tagResourceInput](b.tagResource),
+		"ListTagsForResource":  awsproto.Op[tagResourceInput](b.listTagsForResource),
 	}
 	jsonOps := map[string]awsproto.JSONOp{}
 	queryOps := map[string]awsproto.QueryOp{}
@@ -559,6 +562,11 @@ func (b *Backend) putMetricAlarm(_ context.Context, in *putMetricAlarmInput) (an
 	if in.Tags != nil {
 		a.Tags = in.Tags
 	}
+	summary := "Alarm \"" + in.AlarmName + "\" created"
+	if exists {
+		summary = "Alarm \"" + in.AlarmName + "\" updated"
+	}
+	a.record("ConfigurationUpdate", summary, map[string]any{"version": "1.0", "type": map[bool]string{true: "Update", false: "Create"}[exists]}, now)
 	b.log.Info("alarm saved", "alarm", in.AlarmName, "updated", exists)
 	b.startAlarmLocked(a)
 	b.saveLocked()
@@ -721,4 +729,87 @@ func (b *Backend) listTagsForResource(_ context.Context, in *tagResourceInput) (
 		return nil, err
 	}
 	return listTagsOutput{Tags: append([]Tag{}, a.Tags...)}, nil
+}
+
+type describeHistoryInput struct {
+	AlarmName       string
+	AlarmTypes      []string
+	HistoryItemType string
+	StartDate       *awsproto.Timestamp
+	EndDate         *awsproto.Timestamp
+	MaxRecords      *int32
+	NextToken       string
+	ScanBy          string
+}
+
+type describeHistoryOutput struct {
+	AlarmHistoryItems []AlarmHistoryItem `json:"AlarmHistoryItems" xml:"AlarmHistoryItems>member"`
+}
+
+// describeAlarmHistory lists state and configuration changes, newest first
+// (the last 100 per alarm).
+func (b *Backend) describeAlarmHistory(_ context.Context, in *describeHistoryInput) (any, error) {
+	if in.HistoryItemType != "" && !slices.Contains([]string{"ConfigurationUpdate", "StateUpdate", "Action", "AlarmContributorStateUpdate", "AlarmContributorAction"}, in.HistoryItemType) {
+		return nil, errInvalidValue("The value %s for parameter HistoryItemType is not valid.", in.HistoryItemType)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	type entry struct {
+		item AlarmHistoryItem
+		seq  int // order of recording within the alarm, for equal timestamps
+	}
+	var entries []entry
+	for _, a := range b.alarms {
+		if in.AlarmName != "" && a.AlarmName != in.AlarmName {
+			continue
+		}
+		for i, h := range a.history {
+			if (in.HistoryItemType != "" && h.HistoryItemType != in.HistoryItemType) ||
+				(in.StartDate != nil && h.Timestamp.Before(in.StartDate.Time)) || (in.EndDate != nil && h.Timestamp.After(in.EndDate.Time)) {
+				continue
+			}
+			entries = append(entries, entry{h, i})
+		}
+	}
+	sort.SliceStable(entries, func(i, j int) bool {
+		ei, ej := entries[i], entries[j]
+		less := ei.item.Timestamp.Before(ej.item.Timestamp.Time) || (ei.item.Timestamp.Equal(ej.item.Timestamp.Time) && ei.seq < ej.seq)
+		if in.ScanBy == "TimestampAscending" {
+			return less
+		}
+		return !less && !(ei.item.Timestamp.Equal(ej.item.Timestamp.Time) && ei.seq == ej.seq)
+	})
+	out := describeHistoryOutput{AlarmHistoryItems: []AlarmHistoryItem{}}
+	for _, e := range entries {
+		out.AlarmHistoryItems = append(out.AlarmHistoryItems, e.item)
+	}
+	if in.MaxRecords != nil && *in.MaxRecords > 0 && int(*in.MaxRecords) < len(out.AlarmHistoryItems) {
+		out.AlarmHistoryItems = out.AlarmHistoryItems[:*in.MaxRecords]
+	}
+	return out, nil
+}
+
+func (b *Backend) setActionsEnabled(in *alarmNamesInput, enabled bool) (any, error) {
+	if len(in.AlarmNames) == 0 {
+		return nil, errMissing("AlarmNames")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, n := range in.AlarmNames {
+		if a, ok := b.alarms[n]; ok {
+			a.ActionsEnabled = enabled
+		}
+	}
+	b.saveLocked()
+	return empty{}, nil
+}
+
+// enableAlarmActions turns actions on; unknown names are ignored, as on AWS.
+func (b *Backend) enableAlarmActions(_ context.Context, in *alarmNamesInput) (any, error) {
+	return b.setActionsEnabled(in, true)
+}
+
+// disableAlarmActions turns actions off; unknown names are ignored, as on AWS.
+func (b *Backend) disableAlarmActions(_ context.Context, in *alarmNamesInput) (any, error) {
+	return b.setActionsEnabled(in, false)
 }

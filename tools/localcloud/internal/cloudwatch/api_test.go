@@ -295,6 +295,30 @@ func TestSetAlarmStateHoldsUntilNextEvaluation(t *testing.T) {
 	}
 	m.Advance(time.Minute) // the next evaluation finds no breach
 	want(cloudwatch.StateOK)
+
+	hist, err := c.DescribeAlarmHistory(ctx, &cw.DescribeAlarmHistoryInput{AlarmName: aws.String("drill")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range hist.AlarmHistoryItems {
+		got = append(got, string(h.HistoryItemType)+": "+aws.ToString(h.HistorySummary))
+	}
+	wantHist := []string{
+		"StateUpdate: Alarm updated from ALARM to OK",
+		"StateUpdate: Alarm updated from OK to ALARM",
+		"StateUpdate: Alarm updated from INSUFFICIENT_DATA to OK",
+		`ConfigurationUpdate: Alarm "drill" created`,
+	}
+	if strings.Join(got, "\n") != strings.Join(wantHist, "\n") {
+		t.Errorf("DescribeAlarmHistory = %q, want %q", got, wantHist)
+	}
+	if _, err := c.DisableAlarmActions(ctx, &cw.DisableAlarmActionsInput{AlarmNames: []string{"drill"}}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c.DescribeAlarms(ctx, &cw.DescribeAlarmsInput{AlarmNames: []string{"drill"}}); err != nil || len(out.MetricAlarms) != 1 || aws.ToBool(out.MetricAlarms[0].ActionsEnabled) {
+		t.Errorf("ActionsEnabled after DisableAlarmActions = %+v, %v, want false", out, err)
+	}
 }
 
 // TestProtocols speaks JSON 1.0 and query to the same backend.

@@ -115,7 +115,20 @@ type Backend struct {
 
 type alarm struct {
 	MetricAlarm
-	cancel context.CancelFunc
+	history []AlarmHistoryItem // newest last, at most maxHistory
+	cancel  context.CancelFunc
+}
+
+// maxHistory bounds each alarm's history.
+const maxHistory = 100
+
+func (a *alarm) record(typ, summary string, data any, at time.Time) {
+	d, _ := json.Marshal(data)
+	a.history = append(a.history, AlarmHistoryItem{AlarmName: a.AlarmName, AlarmType: "MetricAlarm", Timestamp: awsproto.NewTimestamp(at),
+		HistoryItemType: typ, HistorySummary: summary, HistoryData: string(d)})
+	if len(a.history) > maxHistory {
+		a.history = append(a.history[:0:0], a.history[len(a.history)-maxHistory:]...)
+	}
 }
 
 const stateName = "cloudwatch"
@@ -125,8 +138,9 @@ type snapshot struct {
 }
 
 type persistedAlarm struct {
-	Alarm MetricAlarm
-	Tags  []Tag `json:",omitempty"`
+	Alarm   MetricAlarm
+	Tags    []Tag              `json:",omitempty"`
+	History []AlarmHistoryItem `json:",omitempty"`
 }
 
 // New returns a backend with the alarms saved in cfg.Store, already being
@@ -153,7 +167,7 @@ func New(cfg Config) (*Backend, error) {
 	if ok {
 		b.mu.Lock()
 		for _, p := range snap.Alarms {
-			a := &alarm{MetricAlarm: p.Alarm}
+			a := &alarm{MetricAlarm: p.Alarm, history: p.History}
 			a.Tags = p.Tags
 			b.alarms[a.AlarmName] = a
 			b.startAlarmLocked(a)
@@ -174,7 +188,7 @@ func (b *Backend) Close() error {
 func (b *Backend) saveLocked() {
 	var snap snapshot
 	for _, a := range b.alarms {
-		snap.Alarms = append(snap.Alarms, persistedAlarm{Alarm: a.MetricAlarm, Tags: a.Tags})
+		snap.Alarms = append(snap.Alarms, persistedAlarm{Alarm: a.MetricAlarm, Tags: a.Tags, History: a.history})
 	}
 	sort.Slice(snap.Alarms, func(i, j int) bool { return snap.Alarms[i].Alarm.AlarmName < snap.Alarms[j].Alarm.AlarmName })
 	if err := b.cfg.Store.Save(stateName, snap); err != nil {
@@ -346,6 +360,14 @@ func (b *Backend) transitionLocked(a *alarm, value, reason, data string, now tim
 	a.StateValue, a.StateReason, a.StateReasonData = value, reason, data
 	a.StateUpdatedTimestamp, a.StateTransitionedTimestamp = &ts, &ts
 	b.log.Info("alarm state changed", "alarm", a.AlarmName, "from", prev.Value, "to", value, "reason", reason)
+	const layout = "2006-01-02T15:04:05.000-0700"
+	state := func(v, r, ts string) map[string]any {
+		return map[string]any{"stateValue": v, "stateReason": r, "stateReasonData": ts}
+	}
+	a.record("StateUpdate", fmt.Sprintf("Alarm updated from %s to %s", prev.Value, value), map[string]any{
+		"version": "1.0", "oldState": state(prev.Value, prev.Reason, prev.ReasonData), "newState": state(value, reason, data),
+		"timestamp": now.UTC().Format(layout),
+	}, now)
 	b.saveLocked()
 	return StateChange{Alarm: a.MetricAlarm, Previous: prev, Current: AlarmState{Value: value, Reason: reason, ReasonData: data, Timestamp: now}}, true
 }

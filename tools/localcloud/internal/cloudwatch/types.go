@@ -98,3 +98,13 @@ type MetricAlarm struct {
 	ThresholdMetricId                  string              `json:"ThresholdMetricId,omitempty" xml:"ThresholdMetricId,omitempty"`
 	Tags                               []Tag               `json:"-" xml:"-"`
 }
+
+// AlarmHistoryItem is one entry of DescribeAlarmHistory.
+type AlarmHistoryItem struct {
+	AlarmName       string             `json:"AlarmName" xml:"AlarmName"`
+	AlarmType       string             `json:"AlarmType" xml:"AlarmType"`
+	Timestamp       awsproto.Timestamp `json:"Timestamp" xml:"Timestamp"`
+	HistoryItemType string             `json:"HistoryItemType" xml:"HistoryItemType"`
+	HistorySummary  string             `json:"HistorySummary" xml:"HistorySummary"`
+	HistoryData     string             `json:"HistoryData" xml:"HistoryData"`
+}
