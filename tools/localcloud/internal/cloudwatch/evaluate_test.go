@@ -112,3 +112,22 @@ func TestEvaluateMetricMath(t *testing.T) {
 		}
 	}
 }
+
+func TestSeriesExpiresInBatches(t *testing.T) {
+	s := &series{}
+	for i := range int64(100) {
+		s.add(i, 1, 1, 1, 1, 0)
+	}
+	s.add(100, 1, 1, 1, 1, 10) // 10 expired: under a quarter, kept for now
+	if got := len(s.points); got != 101 {
+		t.Errorf("len after 10 expired = %d, want 101", got)
+	}
+	s.add(101, 1, 1, 1, 1, 30) // 30 expired: a quarter or more, dropped
+	if got, first := len(s.points), s.points[0].t; got != 72 || first != 30 {
+		t.Errorf("after 30 expired: len %d first %d, want 72 and 30", got, first)
+	}
+	s.add(50, 2, 2, 2, 1, 30) // into an existing bucket
+	if p := s.points[50-30]; p.sum != 3 || p.count != 2 || p.max != 2 {
+		t.Errorf("merged bucket = %+v, want sum 3 count 2 max 2", p)
+	}
+}

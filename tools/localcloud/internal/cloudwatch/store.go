@@ -53,8 +53,11 @@ func (s *series) add(t int64, sum, lo, hi, count float64, oldest int64) {
 		copy(s.points[i+1:], s.points[i:])
 		s.points[i] = agg{t: t, sum: sum, min: lo, max: hi, count: count}
 	}
+	// Expire in batches (a quarter of the series at a time): retention is a
+	// floor, and copying the series on every new bucket would cost more
+	// than the points it frees.
 	drop := sort.Search(len(s.points), func(i int) bool { return s.points[i].t >= oldest })
-	if drop > 0 {
+	if drop > 0 && drop*4 >= len(s.points) {
 		s.points = append(s.points[:0], s.points[drop:]...)
 	}
 }
