@@ -1,0 +1,88 @@
+// Command testfn is the Lambda function localcloud's tests deploy: a real
+// aws-lambda-go program run behind the emulator's Runtime API. What it does
+// depends on the event and its environment:
+//
+//   - RECORD_FILE set: every event is appended to that file, one JSON line.
+//   - FAIL=1: every invocation returns an error (after recording).
+//   - HOOK_STATUS set and the event is an ECS lifecycle hook: answers with
+//     that hookStatus.
+//   - {"action":"fail"} returns an error; {"action":"exit"} exits with
+//     status 3; {"action":"sleep","ms":N} sleeps; {"action":"print",
+//     "text":T} writes T to stdout.
+//   - Anything else is echoed back with the function's name and the
+//     environment variables the emulator must set.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+type command struct {
+	Action         string `json:"action"`
+	MS             int    `json:"ms"`
+	Text           string `json:"text"`
+	LifecycleStage string `json:"lifecycleStage"`
+}
+
+func record(raw json.RawMessage) error {
+	path := os.Getenv("RECORD_FILE")
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("open record file: %w", err)
+	}
+	defer f.Close()
+	_, err = f.Write(append(append([]byte{}, raw...), '\n'))
+	return err
+}
+
+func handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	if err := record(raw); err != nil {
+		return nil, err
+	}
+	if os.Getenv("FAIL") == "1" {
+		return nil, errors.New("configured to fail")
+	}
+	var c command
+	_ = json.Unmarshal(raw, &c)
+	if c.LifecycleStage != "" && os.Getenv("HOOK_STATUS") != "" {
+		return map[string]any{"hookStatus": os.Getenv("HOOK_STATUS")}, nil
+	}
+	switch c.Action {
+	case "fail":
+		return nil, errors.New("asked to fail")
+	case "exit":
+		os.Exit(3)
+	case "sleep":
+		time.Sleep(time.Duration(c.MS) * time.Millisecond)
+	case "print":
+		fmt.Println(c.Text)
+	}
+	lc, _ := lambdacontext.FromContext(ctx)
+	env := map[string]string{}
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME", "_HANDLER", "GREETING", "AWS_ACCESS_KEY_ID", "HOME_LEAK"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env[k] = v
+		}
+	}
+	out := map[string]any{"received": raw, "functionName": lambdacontext.FunctionName, "env": env, "pid": os.Getpid()}
+	if lc != nil {
+		out["requestId"] = lc.AwsRequestID
+		out["functionArn"] = lc.InvokedFunctionArn
+	}
+	return out, nil
+}
+
+func main() {
+	lambda.Start(handle)
+}
