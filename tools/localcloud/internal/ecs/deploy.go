@@ -388,11 +388,44 @@ func (b *Backend) advanceRolling(ctx context.Context, s *serviceRec, d *deployme
 		if b.healthyCount(d.TargetRevision, health) >= s.DesiredCount {
 			s.Revision = d.TargetRevision
 			b.setStage(s, d, "CLEAN_UP")
+			return
 		}
+		b.rollingStep(s, d, health)
 	case "CLEAN_UP":
 		if d.SourceRevision == "" || b.revisionLive(d.SourceRevision) == 0 {
 			b.setDeploymentStatus(s, d, "SUCCESSFUL", fmt.Sprintf("Service deployment %s completed.", d.LegacyID))
 		}
+	}
+}
+
+// rollingStep sizes both revisions of a rolling deployment for this tick:
+// no more live tasks than maximumPercent of the desired count, no fewer
+// healthy ones than minimumHealthyPercent.
+func (b *Backend) rollingStep(s *serviceRec, d *deploymentRec, health map[string]string) {
+	n := s.DesiredCount
+	maxPct, minPct := int32(200), int32(100)
+	if c := d.DeploymentConfiguration; c.MaximumPercent != nil {
+		maxPct = *c.MaximumPercent
+	}
+	if c := d.DeploymentConfiguration; c.MinimumHealthyPercent != nil {
+		minPct = *c.MinimumHealthyPercent
+	}
+	maxLive := n * maxPct / 100
+	minHealthy := (n*minPct + 99) / 100
+	oldLive, newLive := int32(b.revisionLive(d.SourceRevision)), int32(b.revisionLive(d.TargetRevision))
+	oldHealthy, newHealthy := b.healthyCount(d.SourceRevision, health), b.healthyCount(d.TargetRevision, health)
+	// Start new tasks into the room maximumPercent leaves.
+	d.TargetWant = min(n, max(newLive, maxLive-oldLive))
+	// Keep old tasks until the new ones carry minimumHealthyPercent.
+	keep := max(minHealthy-newHealthy, 0)
+	if keep >= oldLive && newLive == d.TargetWant && newHealthy == newLive && oldLive > 0 && oldHealthy > 0 {
+		// No room and nothing left to wait for: stop one old task to make
+		// room, as ECS does when maximumPercent leaves none.
+		keep = oldLive - 1
+	}
+	d.SourceWant = min(oldLive, keep)
+	if d.SourceWant < oldLive || d.TargetWant != newLive {
+		b.dirty = true
 	}
 }
 

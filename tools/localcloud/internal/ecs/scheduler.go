@@ -113,11 +113,10 @@ func (b *Backend) wants(s *serviceRec, d *deploymentRec) []want {
 	switch {
 	case d.RollingBack:
 		add(d.SourceRevision, tgs)
-	case d.LifecycleStage == "CLEAN_UP":
+	case d.LifecycleStage == "CLEAN_UP" || d.SourceRevision == "":
 		add(d.TargetRevision, tgs)
 	default:
-		add(d.SourceRevision, tgs)
-		add(d.TargetRevision, tgs)
+		out = append(out, want{rev: d.SourceRevision, count: d.SourceWant, tgs: tgs}, want{rev: d.TargetRevision, count: d.TargetWant, tgs: tgs})
 	}
 	return out
 }

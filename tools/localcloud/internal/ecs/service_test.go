@@ -132,3 +132,53 @@ func TestCrashingTasksAreReplacedWithBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestRollingHonoursPercents deploys with maximumPercent 100 and
+// minimumHealthyPercent 50: never more than 2 live tasks, never fewer than
+// 1 running, and in the end both on the new revision.
+func TestRollingHonoursPercents(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	e.cluster()
+	if _, err := e.ecs.CreateService(ctx, &ecsapi.CreateServiceInput{
+		Cluster: aws.String("c1"), ServiceName: aws.String("web"), TaskDefinition: aws.String(e.taskDef("web")), DesiredCount: aws.Int32(2), NetworkConfiguration: awsvpc,
+		DeploymentConfiguration: &types.DeploymentConfiguration{MaximumPercent: aws.Int32(100), MinimumHealthyPercent: aws.Int32(50)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("two tasks run", 15*time.Second, func() bool { return e.running("web", 2) })
+	v2 := e.taskDef("web", "APP_VERSION=v2")
+	arn := e.deploy(v2)
+	maxLive, minRunning := 0, 2
+	d := e.await(arn, 30*time.Second, func(string) {
+		live, running := 0, 0
+		for _, task := range e.tasks("web") {
+			if aws.ToString(task.LastStatus) != "STOPPED" {
+				live++
+			}
+			if aws.ToString(task.LastStatus) == "RUNNING" {
+				running++
+			}
+		}
+		// ListTasks lists desired RUNNING only; count draining ones too.
+		stopping, _ := e.ecs.ListTasks(ctx, &ecsapi.ListTasksInput{Cluster: aws.String("c1"), DesiredStatus: types.DesiredStatusStopped})
+		if len(stopping.TaskArns) > 0 {
+			ds, _ := e.ecs.DescribeTasks(ctx, &ecsapi.DescribeTasksInput{Cluster: aws.String("c1"), Tasks: stopping.TaskArns})
+			for _, task := range ds.Tasks {
+				if aws.ToString(task.LastStatus) != "STOPPED" {
+					live++
+				}
+			}
+		}
+		maxLive, minRunning = max(maxLive, live), min(minRunning, running)
+	})
+	if d.Status != types.ServiceDeploymentStatusSuccessful {
+		t.Fatalf("deployment = %s (%s), want SUCCESSFUL", d.Status, aws.ToString(d.StatusReason))
+	}
+	if maxLive > 2 || minRunning < 1 {
+		t.Errorf("during the deployment: at most %d live tasks, at least %d running; want at most 2 and at least 1", maxLive, minRunning)
+	}
+	e.eventually("both tasks run the new revision", 10*time.Second, func() bool {
+		ts := e.tasks("web")
+		return len(ts) == 2 && aws.ToString(ts[0].TaskDefinitionArn) == v2 && aws.ToString(ts[1].TaskDefinitionArn) == v2 && e.running("web", 2)
+	})
+}

@@ -123,6 +123,9 @@ type deploymentRec struct {
 	Failures      int32
 	// RollingBack is set once the rollback has begun.
 	RollingBack bool
+	// SourceWant and TargetWant are a rolling deployment's task counts for
+	// now, within maximumPercent and minimumHealthyPercent.
+	SourceWant, TargetWant int32
 	// Hooks of the current stage: started and finished counts.
 	HooksStarted  bool
 	HooksPending  int
