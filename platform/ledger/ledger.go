@@ -24,10 +24,11 @@
 // Delivery is at least once and out of order, and ship and the Lambda write
 // the same records, so every write to a record is commutative and
 // idempotent: facts are set only where absent (if_not_exists), sets grow
-// (ADD), and each status or stage is its own attribute holding the first
-// time it was seen. The current status is the furthest one in ECS's order,
-// computed on read, so no delivery order can move a deployment backwards and
-// no writer overwrites a field another wrote. Each event's timeline entry is
+// (ADD), and each status or stage is its own set of sightings ("<time>|
+// <reason>"), of which a read takes the earliest. The current status is the
+// furthest one in ECS's order, computed on read, so no delivery order can
+// move a deployment backwards, every order gives the same record, and no
+// writer overwrites a field another wrote. Each event's timeline entry is
 // written with a condition on its key: the event id makes a redelivery a
 // no-op, and the write reports it as a duplicate.
 package ledger

@@ -88,16 +88,12 @@ func decodeDeployment(item map[string]types.AttributeValue) Deployment {
 	if r := str(item, "rollbackReason") + str(item, "rollbackRevision") + str(item, "rollbackStartedAt"); r != "" {
 		d.Rollback = &Rollback{Reason: str(item, "rollbackReason"), Revision: str(item, "rollbackRevision"), StartedAt: parseTime(str(item, "rollbackStartedAt"))}
 	}
-	for attr, v := range item {
+	for attr := range item {
 		switch {
 		case strings.HasPrefix(attr, attrTransition):
-			m, ok := v.(*types.AttributeValueMemberM)
-			if !ok {
-				continue
-			}
-			d.Transitions = append(d.Transitions, Transition{Name: strings.TrimPrefix(attr, attrTransition), At: parseTime(str(m.Value, "at")), Reason: str(m.Value, "reason")})
+			d.Transitions = append(d.Transitions, earliest(strings.TrimPrefix(attr, attrTransition), strs(item, attr)))
 		case strings.HasPrefix(attr, attrStage):
-			d.Stages = append(d.Stages, Transition{Name: strings.TrimPrefix(attr, attrStage), At: parseTime(str(item, attr))})
+			d.Stages = append(d.Stages, earliest(strings.TrimPrefix(attr, attrStage), strs(item, attr)))
 		}
 	}
 	// Order statuses by ECS's order, then time; the last is the status.
@@ -130,6 +126,22 @@ func decodeDeployment(item map[string]types.AttributeValue) Deployment {
 		d.Enforcement.Outcome = str(item, "enforcementOutcome")
 	}
 	return d
+}
+
+// earliest reads a set of "<time>|<reason>" sightings: the transition
+// happened at the earliest, and the earliest reason given explains it.
+func earliest(name string, seen []string) Transition {
+	tr := Transition{Name: name}
+	for _, v := range seen { // sorted, and fixed-width times sort as times
+		at, reason, _ := strings.Cut(v, "|")
+		if tr.At.IsZero() {
+			tr.At = parseTime(at)
+		}
+		if tr.Reason == "" {
+			tr.Reason = reason
+		}
+	}
+	return tr
 }
 
 // rank is a status's place in ECS's order; unknown statuses sort first so

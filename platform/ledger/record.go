@@ -103,6 +103,8 @@ type Result struct {
 type update struct {
 	set   []string
 	add   []string
+	grown map[string][]string
+	order []string
 	names map[string]string
 	vals  map[string]types.AttributeValue
 }
@@ -141,8 +143,26 @@ func (u *update) onceT(attr string, t time.Time) {
 	}
 }
 
-// grow adds members to a string set.
+// grow adds members to a string set; repeated calls for one attribute
+// merge, as an expression may name an attribute once.
 func (u *update) grow(attr string, members []string) {
+	if u.grown == nil {
+		u.grown = map[string][]string{}
+	}
+	if _, seen := u.grown[attr]; !seen {
+		u.order = append(u.order, attr)
+	}
+	u.grown[attr] = append(u.grown[attr], members...)
+}
+
+func (u *update) addSets() {
+	for _, attr := range u.order {
+		u.addSet(attr, u.grown[attr])
+	}
+	u.grown, u.order = nil, nil
+}
+
+func (u *update) addSet(attr string, members []string) {
 	var m []string
 	for _, v := range members {
 		if v != "" {
@@ -169,6 +189,7 @@ func dedupe(v []string) []string {
 }
 
 func (u *update) expr() string {
+	u.addSets()
 	var b strings.Builder
 	if len(u.set) > 0 {
 		b.WriteString("SET " + strings.Join(u.set, ", "))
@@ -216,15 +237,13 @@ func (l *Ledger) Record(ctx context.Context, o Observation) (Result, error) {
 	u.onceS("initiatorUser", o.Initiator.User)
 	u.onceS("initiatorGitCommit", o.Initiator.GitCommit)
 	u.onceS("initiatorManifestVersion", o.Initiator.ManifestVersion)
+	// Each status and stage is a set of when-it-was-seen values: adding to
+	// a set commutes, and a read takes the earliest.
 	for _, tr := range o.Statuses {
-		m := map[string]types.AttributeValue{"at": s(fmtTime(tr.At)), "eventId": s(o.EventID)}
-		if tr.Reason != "" {
-			m["reason"] = s(tr.Reason)
-		}
-		u.once(attrTransition+tr.Name, &types.AttributeValueMemberM{Value: m})
+		u.grow(attrTransition+tr.Name, []string{fmtTime(tr.At) + "|" + tr.Reason})
 	}
 	for _, tr := range o.Stages {
-		u.once(attrStage+tr.Name, s(fmtTime(tr.At)))
+		u.grow(attrStage+tr.Name, []string{fmtTime(tr.At)})
 	}
 	if r := o.Rollback; r != nil {
 		u.onceS("rollbackReason", r.Reason)
