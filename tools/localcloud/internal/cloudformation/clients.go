@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -20,9 +21,31 @@ type inProcess struct{ h http.Handler }
 func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
 	rec := httptest.NewRecorder()
 	t.h.ServeHTTP(rec, r)
+	if rec.Code >= 400 && notServedBody(rec.Body.Bytes()) {
+		return nil, &notServedError{method: r.Method, path: r.URL.Path, target: r.Header.Get("X-Amz-Target")}
+	}
 	resp := rec.Result()
 	resp.Request = r
 	return resp, nil
+}
+
+// notServedBody reports whether an error answer is the mux's own "no such
+// service or operation" (in whichever protocol it fell through to), as
+// opposed to an error of the service itself.
+func notServedBody(b []byte) bool {
+	s := string(b)
+	return strings.Contains(s, "<Code>MissingAction</Code>") || strings.Contains(s, "<Code>InvalidAction</Code>") ||
+		strings.Contains(s, "UnknownOperationException")
+}
+
+// notServedError is a request localcloud has no service or operation for.
+type notServedError struct{ method, path, target string }
+
+func (e *notServedError) Error() string {
+	if e.target != "" {
+		return "no operation " + e.target
+	}
+	return "no operation for " + e.method + " " + e.path
 }
 
 // sdkConfig is the aws.Config provisioners' SDK clients use: any credentials
@@ -72,6 +95,10 @@ var notServedCodes = map[string]bool{
 func handlerError(typ, service string, err error) error {
 	if err == nil {
 		return nil
+	}
+	var ns *notServedError
+	if errors.As(err, &ns) {
+		return notSupported(typ, "this localcloud does not serve this call of the "+service+" API ("+ns.Error()+")")
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {

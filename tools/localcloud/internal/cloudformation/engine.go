@@ -193,6 +193,17 @@ func outputString(v any) string {
 	return scalarString(v)
 }
 
+// safely runs f, turning a panic into an error: a broken provisioner fails
+// its resource, not localcloud.
+func safely(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("Internal Failure: localcloud: %v", p)
+		}
+	}()
+	return f()
+}
+
 // walk runs do for each id once all its dependencies among ids are done,
 // the ready ones in parallel. After the first failure nothing new starts; it
 // waits for the running ones and returns the ids that failed.
@@ -219,7 +230,7 @@ func walk(ids []string, deps map[string][]string, do func(id string) error) []st
 	running := 0
 	start := func(id string) {
 		running++
-		go func() { ch <- done{id, do(id)} }()
+		go func() { ch <- done{id, safely(func() error { return do(id) })} }()
 	}
 	for _, id := range ids {
 		if waiting[id] == 0 {
@@ -296,7 +307,10 @@ func (d *deployment) createResource(id string) error {
 		r.Props = props
 		b.resourceEvent(st, r, "CREATE_IN_PROGRESS", "Resource creation Initiated")
 		b.mu.Unlock()
-		res, err = b.provs[typ].Create(b.ctx, b.request(st, id, typ, props))
+		err = safely(func() (err error) {
+			res, err = b.provs[typ].Create(b.ctx, b.request(st, id, typ, props))
+			return err
+		})
 	}
 	b.mu.Lock()
 	r.PhysicalID = res.PhysicalID
@@ -328,7 +342,9 @@ func (b *Backend) deleteResource(st *Stack, id string, r *StackResource, policy 
 	var err error
 	if r.PhysicalID != "" {
 		if prov, ok := b.provs[r.Type]; ok {
-			err = prov.Delete(b.ctx, b.request(st, id, r.Type, r.Props), Result{PhysicalID: r.PhysicalID, Attributes: r.Attrs})
+			err = safely(func() error {
+				return prov.Delete(b.ctx, b.request(st, id, r.Type, r.Props), Result{PhysicalID: r.PhysicalID, Attributes: r.Attrs})
+			})
 		}
 	}
 	b.mu.Lock()
@@ -384,7 +400,7 @@ func (d *deployment) precheck(failStatus string, only func(id string) bool) []st
 		}
 		props, err := d.evalProps(id)
 		if err == nil {
-			_, err = d.check(id, props)
+			err = safely(func() error { _, err := d.check(id, props); return err })
 		}
 		if err != nil {
 			typ := d.tmpl.Resources[id].Type

@@ -139,6 +139,9 @@ func (standIn) Create(_ context.Context, r *cloudformation.Request) (cloudformat
 			name = v
 		}
 	}
+	if r.Type == "AWS::S3::Bucket" {
+		name = strings.ToLower(name)
+	}
 	svc := strings.ToLower(strings.Split(r.Type, "::")[1])
 	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s", svc, r.Region, r.Account, name)
 	return cloudformation.Result{PhysicalID: name, Attributes: map[string]any{"Arn": arn}}, nil

@@ -13,7 +13,11 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
+
+var english = message.NewPrinter(language.English)
 
 // Schemas holds CloudFormation registry resource schemas (the
 // AWS_Service_Type.json files), by type name. A nil *Schemas validates
@@ -137,7 +141,8 @@ func (s *Schemas) Validate(typ string, props map[string]any) (map[string]any, er
 		// fault; say so rather than fail the resource.
 		return props, nil
 	}
-	inst := toSchemaValue(props)
+	n := 0
+	inst := toSchemaValue(props, &n)
 	if inst == nil {
 		inst = map[string]any{}
 	}
@@ -176,28 +181,30 @@ func (s *Schemas) Validate(typ string, props map[string]any) (map[string]any, er
 	return nil, fmt.Errorf("#: properties do not settle to valid types")
 }
 
-const unknownMarker = "{{localcloud:unknown}}"
+const unknownMarker = "{{localcloud:unknown:"
 
 // toSchemaValue copies v into the value types the validator knows, with
-// Unknown values as a marker string.
-func toSchemaValue(v any) any {
+// Unknown values as marker strings, each different (two unknown subnets are
+// not "equal items").
+func toSchemaValue(v any, n *int) any {
 	switch c := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(c))
 		for k, e := range c {
-			out[k] = toSchemaValue(e)
+			out[k] = toSchemaValue(e, n)
 		}
 		return out
 	case []any:
 		out := make([]any, len(c))
 		for i, e := range c {
-			out[i] = toSchemaValue(e)
+			out[i] = toSchemaValue(e, n)
 		}
 		return out
 	case []string:
-		return toSchemaValue(toAnyList(c))
+		return toSchemaValue(toAnyList(c), n)
 	case Unknown:
-		return unknownMarker
+		*n++
+		return fmt.Sprintf("%s%d}}", unknownMarker, *n)
 	}
 	return v
 }
@@ -217,7 +224,7 @@ func fromSchemaValue(v any) any {
 		}
 		return out
 	case string:
-		if c == unknownMarker {
+		if strings.HasPrefix(c, unknownMarker) {
 			return Unknown{Ref: "value"}
 		}
 	}
@@ -282,7 +289,7 @@ func atUnknown(inst any, loc []string) bool {
 	if !ok {
 		return false
 	}
-	if s, ok := v.(string); ok && s == unknownMarker {
+	if s, ok := v.(string); ok && strings.HasPrefix(s, unknownMarker) {
 		return true
 	}
 	return false
@@ -302,7 +309,7 @@ func coerce(inst any, l *jsonschema.ValidationError) bool {
 	for _, want := range t.Want {
 		switch c := v.(type) {
 		case string:
-			if c == unknownMarker {
+			if strings.HasPrefix(c, unknownMarker) {
 				return false
 			}
 			switch want {
@@ -353,7 +360,7 @@ func describe(l *jsonschema.ValidationError) string {
 	case *kind.Enum:
 		return fmt.Sprintf("%s: %v is not a valid enum value", path, k.Got)
 	}
-	return fmt.Sprintf("%s: %s", path, l.ErrorKind.LocalizedString(nil))
+	return fmt.Sprintf("%s: %s", path, l.ErrorKind.LocalizedString(english))
 }
 
 func titleCase(s string) string {
