@@ -52,6 +52,17 @@ func (h *Handler) onAlarm(ctx context.Context, log *slog.Logger, env *event.Enve
 	}
 	o.TriggeredAlarms = append(o.TriggeredAlarms, a.AlarmName)
 	act, why := h.decide(d, at)
+	if act != "" {
+		// A deployment deploywatch started to roll back is not rolled
+		// back again: that would return to the revision that failed.
+		rec, err := h.ledger.Get(ctx, d.key)
+		if err != nil && !errors.Is(err, ledger.ErrNotFound) {
+			return Answer{}, err
+		}
+		if rec.Initiator.User == initiator {
+			act, why = "", "deploywatch started this deployment to roll back: not rolled back again"
+		}
+	}
 	o.Detail["decision"] = why
 	if _, err := h.record(ctx, log, o, d); err != nil {
 		return Answer{}, err
@@ -125,9 +136,12 @@ func (h *Handler) enforce(ctx context.Context, log *slog.Logger, env *event.Enve
 	if err != nil {
 		return Answer{}, err
 	}
-	// A retry of our own claim that did not finish goes on; any other
-	// claim means this deployment already had its rollback.
-	if !won && (prev == nil || prev.EventID != env.ID || prev.Outcome != "") {
+	// Any other claim means this deployment had its rollback, or is having
+	// it now (a concurrent delivery of the same event). Only a claim of
+	// this event left unfinished for longer than an invocation can run
+	// (the attempt died) is taken over by the retry.
+	resume := prev != nil && prev.EventID == env.ID && prev.Outcome == "" && h.now().Sub(prev.At) > claimLease
+	if !won && !resume {
 		reason := "the deployment already had its enforced rollback"
 		if prev != nil {
 			reason += fmt.Sprintf(" (%s by alarm %s, %s)", prev.Kind, prev.Alarm, prev.Outcome)
@@ -171,6 +185,11 @@ func (h *Handler) enforce(ctx context.Context, log *slog.Logger, env *event.Enve
 	if ferr := h.ledger.FinishEnforcement(ctx, d.key, outcome); ferr != nil {
 		return Answer{}, ferr
 	}
+	if err == nil && kind == ledger.ActionRedeploy {
+		if err := h.recordRedeploy(ctx, log, env, a, d); err != nil {
+			return Answer{}, err
+		}
+	}
 	if err == nil {
 		props := map[string]any{"deploymentArn": d.key.Arn, "alarm": a.AlarmName, "action": kind}
 		h.metrics.count("EnforcedRollback", props)
@@ -200,17 +219,13 @@ func (h *Handler) act(ctx context.Context, d *deployment, a ledger.Action) (stri
 		}
 		return "StopServiceDeployment(ROLLBACK) accepted", nil
 	case ledger.ActionRedeploy:
-		out, err := h.rb.UpdateService(ctx, &ecs.UpdateServiceInput{
+		_, err := h.rb.UpdateService(ctx, &ecs.UpdateServiceInput{
 			Cluster: aws.String(h.cfg.Cluster), Service: aws.String(h.cfg.Service), TaskDefinition: aws.String(a.TaskDefinition),
 		})
 		if err != nil {
 			return "", fmt.Errorf("update service to %s: %w", a.TaskDefinition, err)
 		}
-		next := ""
-		if out.Service != nil {
-			next = aws.ToString(out.Service.CurrentServiceDeployment)
-		}
-		return "UpdateService to " + a.TaskDefinition + " accepted " + next, nil
+		return "UpdateService to " + a.TaskDefinition + " accepted", nil
 	}
 	return "", fmt.Errorf("unknown action %q", a.Kind)
 }
@@ -227,4 +242,29 @@ func (h *Handler) previousTaskDefinition(ctx context.Context, d *deployment) (st
 		return aws.ToString(r.TaskDefinition), nil
 	}
 	return "", nil
+}
+
+// claimLease is how long an unfinished enforcement claim belongs to the
+// invocation that took it: longer than the function's timeout.
+const claimLease = 2 * time.Minute
+
+// initiator is the Initiator.User of deployments deploywatch starts.
+const initiator = "deploywatch"
+
+// recordRedeploy records the deployment a redeploy started as deploywatch's,
+// so a later alarm does not roll it back in turn.
+func (h *Handler) recordRedeploy(ctx context.Context, log *slog.Logger, env *event.Envelope, a *event.AlarmState, from *deployment) error {
+	latest, err := h.latest(ctx)
+	if err != nil {
+		return err
+	}
+	if latest.key.Arn == from.key.Arn {
+		log.Warn("the redeploy's service deployment is not listed yet; not marked as deploywatch's")
+		return nil
+	}
+	o := h.observe(latest, env.ID+":redeploy", h.now(), "deploywatch", "enforcement",
+		fmt.Sprintf("redeploy of the previous revision after alarm %s on %s", a.AlarmName, from.key.Arn))
+	o.Initiator = ledger.Initiator{User: initiator}
+	_, err = h.record(ctx, log, o, latest)
+	return err
 }
