@@ -9,8 +9,9 @@
 //     MaxEventsPerStream events (trimmed in batches).
 //   - Retention (retentionInDays) is enforced on the scaled clock: with time
 //     scale 0.05 a one-day retention keeps 72 minutes of events.
-//   - PutLogEvents rejects events older than 14 days or the retention, or more
-//     than 2 hours ahead, reporting them in rejectedLogEventsInfo; the
+//   - PutLogEvents rejects events older than 14 days (real time) or the
+//     (scaled) retention, or more than 2 hours ahead, reporting them in
+//     rejectedLogEventsInfo; the
 //     sequence token is accepted and ignored, as AWS now does.
 //   - Filter patterns support terms (all must match), "quoted phrases", ?term
 //     alternatives and -term exclusions; JSON and space-delimited patterns are
@@ -683,12 +684,14 @@ func (b *Backend) putLogEvents(_ context.Context, in *putEventsInput) (any, erro
 		return nil, errNoStream
 	}
 	now := b.clock.Now()
-	tooOld := now.Add(-b.clock.Scale(14 * 24 * time.Hour)).UnixMilli()
+	// The 14-day and 2-hour bounds guard against skewed clocks, which the
+	// time scale does not compress; retention does.
+	tooOld := now.Add(-14 * 24 * time.Hour).UnixMilli()
 	var expired int64 = -1 << 62
 	if g.Retention != nil {
 		expired = now.Add(-b.clock.Scale(time.Duration(*g.Retention) * 24 * time.Hour)).UnixMilli()
 	}
-	tooNew := now.Add(b.clock.Scale(2 * time.Hour)).UnixMilli()
+	tooNew := now.Add(2 * time.Hour).UnixMilli()
 	var info rejectedInfo
 	var accepted []Event
 	for i, e := range in.LogEvents {
