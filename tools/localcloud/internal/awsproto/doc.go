@@ -10,6 +10,8 @@
 //   - rpcv2Cbor: POST /service/<Service>/operation/<Op> with Smithy-Protocol:
 //     rpc-v2-cbor (CloudWatch, as the current aws-sdk-go-v2 sends it).
 //   - plain http.Handlers mounted by path prefix (the OCI registry's /v2/).
+//   - REST-XML services (S3) by SigV4 signing name, and as the fallback for
+//     requests no other protocol claims.
 //
 // Backends return *Error for every failure a caller should see; the Mux renders
 // it in the shape of the protocol the request came in (JSON __type, query

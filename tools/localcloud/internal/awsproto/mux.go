@@ -86,6 +86,8 @@ type Mux struct {
 	query    []*QueryService
 	cbor     map[string]*CBORService
 	prefixes []prefixHandler
+	rest     map[string]http.Handler
+	fallback http.Handler
 }
 
 type prefixHandler struct {
@@ -111,6 +113,45 @@ func (m *Mux) HandleCBOR(s CBORService) { m.cbor[s.Name] = &s }
 // of the AWS protocols.
 func (m *Mux) Handle(prefix string, h http.Handler) {
 	m.prefixes = append(m.prefixes, prefixHandler{prefix, h})
+}
+
+// HandleREST mounts h for a REST-XML service (S3), whose requests have no
+// X-Amz-Target or Action and whose paths are the caller's (/bucket/key):
+// requests SigV4-signed for signingName (in the Authorization header or a
+// presigned URL's X-Amz-Credential) go to h. When fallback is set, so do
+// requests no other protocol claims: no X-Amz-Target, not CBOR, no Action
+// in the URL and not a form-encoded POST (an unsigned GET of an object).
+func (m *Mux) HandleREST(signingName string, h http.Handler, fallback bool) {
+	if m.rest == nil {
+		m.rest = map[string]http.Handler{}
+	}
+	m.rest[signingName] = h
+	if fallback {
+		m.fallback = h
+	}
+}
+
+// restHandler picks the REST service for a request that is neither JSON
+// nor CBOR, or nil for the query protocol.
+func (m *Mux) restHandler(r *http.Request) http.Handler {
+	name := signingName(r)
+	if name == "" {
+		if cred := r.URL.Query().Get("X-Amz-Credential"); cred != "" {
+			if parts := strings.Split(cred, "/"); len(parts) >= 5 {
+				name = parts[3]
+			}
+		}
+	}
+	if h, ok := m.rest[name]; ok {
+		return h
+	}
+	if m.fallback == nil || name != "" || r.URL.Query().Has("Action") {
+		return nil
+	}
+	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return nil
+	}
+	return m.fallback
 }
 
 // ServeHTTP routes one request.
@@ -158,6 +199,10 @@ func (m *Mux) route(w http.ResponseWriter, r *http.Request) (svc, op string) {
 		}
 		m.serveCBOR(w, r, reqID, s, op)
 		return name, op
+	}
+	if h := m.restHandler(r); h != nil {
+		h.ServeHTTP(w, r)
+		return "rest", r.Method + " " + r.URL.Path
 	}
 	return m.serveQuery(w, r, reqID)
 }

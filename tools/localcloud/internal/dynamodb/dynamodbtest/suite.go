@@ -95,7 +95,10 @@ func (s *suite) table(t *testing.T, withSort bool) string {
 	if _, err := s.c.CreateTable(s.ctx, in); err != nil {
 		t.Fatalf("CreateTable(%s): %v", name, err)
 	}
-	w := dynamodb.NewTableExistsWaiter(s.c, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 10 * time.Millisecond; o.MaxDelay = 100 * time.Millisecond })
+	w := dynamodb.NewTableExistsWaiter(s.c, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay = 10 * time.Millisecond
+		o.MaxDelay = 100 * time.Millisecond
+	})
 	if err := w.Wait(s.ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second); err != nil {
 		t.Fatalf("wait for table %s: %v", name, err)
 	}
