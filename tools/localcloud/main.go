@@ -23,6 +23,7 @@ import (
 
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/autoscaling"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudformation"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecs"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/server"
@@ -59,6 +60,7 @@ type options struct {
 	timeScale  float64
 	logLevel   slog.Level
 	portOffset int
+	schemas    string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -70,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.timeScale, "time-scale", 1, "compress every AWS duration (health-check interval, bake, drain, alarm period) by this `factor`")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	fs.IntVar(&o.portOffset, "listener-port-offset", 8000, "ALB listener port N is served on loopback port N+`offset` (80 becomes 8080); -1 picks free ports")
+	fs.StringVar(&o.schemas, "schemas", "", "`dir`ectory of CloudFormation registry schemas (AWS_*.json) to validate stack resource properties against")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -136,7 +139,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer ln.Close()
 	clk := clock.New(o.timeScale)
 	store := state.Store{Dir: o.stateDir}
-	srv, err := server.New(ctx, server.Config{Logger: log, Clock: clk, Store: store, PortOffset: o.portOffset})
+	var schemas *cloudformation.Schemas
+	if o.schemas != "" {
+		if schemas, err = cloudformation.LoadSchemas(o.schemas); err != nil {
+			return fmt.Errorf("--schemas: %w", err)
+		}
+	}
+	srv, err := server.New(ctx, server.Config{Logger: log, Clock: clk, Store: store, PortOffset: o.portOffset, Schemas: schemas})
 	if err != nil {
 		return err
 	}

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -22,11 +24,14 @@ import (
 	ecrapi "github.com/aws/aws-sdk-go-v2/service/ecr"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudformation"
+	cwbackend "github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudwatch"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecs"
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/server"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/elbv2"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/logs"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/taskrun"
 )
@@ -77,7 +82,20 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	clk := clock.New(0.01)
 	dir := t.TempDir()
-	srv, err := server.New(ctx, server.Config{Logger: log, Clock: clk, Store: state.Store{Dir: dir}, PortOffset: -1})
+	store := state.Store{Dir: dir}
+	// The services CloudFormation provisions through, on one mux, as
+	// localcloud assembles them.
+	mux := awsproto.NewMux(log)
+	var closers []io.Closer
+	cw, err := cwbackend.New(cwbackend.Config{Logger: log, Clock: clk, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, err := elbv2.New(elbv2.Config{Logger: log, Clock: clk, Store: store, Metrics: cw, PortOffset: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lg, err := logs.New(logs.Config{Logger: log, Clock: clk, Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,29 +103,34 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Add(reg)
 	ecsb, err := ecs.New(ecs.Config{Clock: clk, Runner: noRunner{}, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ecsb.Start(ctx)
-	srv.Add(ecsb)
 	provs := map[string]cloudformation.Provisioner{}
 	for _, typ := range o.standIns {
 		provs[typ] = standIn{}
 	}
-	cf, err := cloudformation.New(cloudformation.Config{Logger: log, Clock: clk, Store: state.Store{Dir: dir}, Handler: srv.Mux, Schemas: o.schemas, Provisioners: provs})
+	cf, err := cloudformation.New(cloudformation.Config{Logger: log, Clock: clk, Store: store, Handler: mux, Schemas: o.schemas, Provisioners: provs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Add(cf)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	for _, svc := range []interface{ Register(*awsproto.Mux) }{cw, lb, lg, reg, ecsb, cf} {
+		svc.Register(mux)
+		if c, ok := svc.(io.Closer); ok {
+			closers = append(closers, c)
+		}
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
 	t.Cleanup(func() {
+		hs.Close()
 		cancel()
-		<-done
-		if err := srv.Close(); err != nil {
-			t.Errorf("close server: %v", err)
+		for i := len(closers) - 1; i >= 0; i-- {
+			if err := closers[i].Close(); err != nil {
+				t.Errorf("close backend: %v", err)
+			}
 		}
 	})
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), BaseEndpoint: aws.String("http://" + addr)}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudformation"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudwatch"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/elbv2"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/logs"
@@ -36,6 +37,9 @@ type Config struct {
 	// PortOffset maps an ALB listener's port to the loopback port its proxy
 	// serves on (port + offset); -1 picks a free port per listener.
 	PortOffset int
+	// Schemas, when set, are the CloudFormation registry schemas resource
+	// properties are validated against.
+	Schemas *cloudformation.Schemas
 }
 
 // Server is localcloud's root: the mux and the backends behind it.
@@ -45,6 +49,8 @@ type Server struct {
 	ELBv2      *elbv2.Backend
 	CloudWatch *cloudwatch.Backend
 	Logs       *logs.Backend
+	// CloudFormation is the stack engine.
+	CloudFormation *cloudformation.Backend
 
 	log     *slog.Logger
 	closers []io.Closer
@@ -87,6 +93,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.Add(s.Logs)
+	// CloudFormation provisions through the mux, so it reaches every service
+	// registered on it, including those added after New.
+	s.CloudFormation, err = cloudformation.New(cloudformation.Config{
+		Logger: cfg.Logger.With("subsystem", "cloudformation"), Clock: cfg.Clock, Store: cfg.Store,
+		Handler: s.Mux, Schemas: cfg.Schemas,
+	})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Add(s.CloudFormation)
 	return s, nil
 }
 
