@@ -75,7 +75,7 @@ type env struct {
 	metrics *sink
 }
 
-func newEnv(t *testing.T, store state.Store) *env {
+func newEnv(t testing.TB, store state.Store) *env {
 	t.Helper()
 	m := &sink{}
 	b, err := elbv2.New(elbv2.Config{Clock: clock.New(scale), Store: store, Metrics: m, PortOffset: -1})
@@ -103,7 +103,7 @@ type fixture struct {
 	addr                                   string
 }
 
-func (e *env) fixture(t *testing.T) fixture {
+func (e *env) fixture(t testing.TB) fixture {
 	t.Helper()
 	var f fixture
 	lb, err := e.c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web"), Subnets: []string{"subnet-a", "subnet-b"}})
@@ -167,7 +167,7 @@ type app struct {
 	entered chan struct{}
 }
 
-func newApp(t *testing.T, name string) *app {
+func newApp(t testing.TB, name string) *app {
 	t.Helper()
 	a := &app{name: name, health: 200, status: 200, entered: make(chan struct{}, 1)}
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
