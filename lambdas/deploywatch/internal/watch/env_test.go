@@ -251,3 +251,20 @@ func deploymentEvent(id, serviceArn, name, legacyID, reason string, at time.Time
 			"updatedAt": at.UTC().Format(time.RFC3339Nano), "reason": reason},
 	})
 }
+
+// handler is another handler on the world's ECS and ledger, with cfg.
+func (w *world) handler(cfg watch.Config) *watch.Handler {
+	return watch.New(cfg, watch.Deps{ECS: w.ecs, Ledger: w.ledger, Log: slog.New(slog.NewJSONHandler(w.logs, nil)), Metrics: w.metrics})
+}
+
+func hookInvocation(id, stage, deploymentArn, serviceArn, target string, test, prod map[string]float64, details map[string]any) []byte {
+	m := map[string]any{
+		"executionId": id, "lifecycleStage": stage, "resourceArn": deploymentArn,
+		"executionDetails": map[string]any{"serviceArn": serviceArn, "targetServiceRevisionArn": target,
+			"testTrafficWeights": test, "productionTrafficWeights": prod},
+	}
+	if details != nil {
+		m["hookDetails"] = details
+	}
+	return mustJSON(m)
+}

@@ -106,8 +106,7 @@ func (h *Handler) hookAnswer(ctx context.Context, log *slog.Logger, in *event.Ho
 	}
 	res := h.smoke(ctx)
 	details := map[string]any{"checks": strings.Join(res.evidence, "; "), detailAttempts: attempt, detailFirstAttempt: first.UTC().Format(time.RFC3339Nano)}
-	if t := d.sd.TargetServiceRevision; t != nil && t.RunningTaskCount < t.RequestedTaskCount {
-		res.warming = res.warming || !res.ok
+	if t := d.sd.TargetServiceRevision; t != nil {
 		details["green"] = fmt.Sprintf("%d of %d tasks running", t.RunningTaskCount, t.RequestedTaskCount)
 	}
 	switch {

@@ -10,6 +10,7 @@
 package watch
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -125,18 +126,18 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		}
 		if errors.Is(err, event.ErrUnsupported) {
 			log.Info("event ignored", "action", "ignore", "reason", err.Error())
-			return json.Marshal(Answer{Action: "ignored", Reason: err.Error()})
+			return marshal(Answer{Action: "ignored", Reason: err.Error()})
 		}
 		log.Error("event rejected", "action", "reject", "err", err, "payload", clip(payload, 2048))
 		h.metrics.count("EventsRejected", nil)
-		return json.Marshal(Answer{Action: "rejected", Reason: err.Error()})
+		return marshal(Answer{Action: "rejected", Reason: err.Error()})
 	}
 	if in.Hook != nil {
 		ans, err := h.hook(ctx, log, in.Hook)
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(ans)
+		return marshal(ans)
 	}
 	var ans Answer
 	switch {
@@ -156,7 +157,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, err
 	}
 	log.Info("event handled", "action", ans.Action, "deploymentArn", ans.Deployment, "reason", ans.Reason)
-	return json.Marshal(ans)
+	return marshal(ans)
 }
 
 // ours reports whether an event is about the configured service.
@@ -188,4 +189,15 @@ func clip(b []byte, n int) string {
 		return string(b[:n]) + "…"
 	}
 	return string(b)
+}
+
+// marshal writes an answer as people read it: ">" stays ">".
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSpace(b.Bytes()), nil
 }
