@@ -316,7 +316,6 @@ func (b *Backend) createFunction(ctx context.Context, r *http.Request, _ []strin
 		return 0, nil, err
 	}
 	f := &function{CodeDir: codeDir, Zip: zipPath, Tags: in.Tags}
-	f.init()
 	c := &f.Config
 	c.FunctionName, c.FunctionArn, c.Runtime, c.Role, c.Handler = in.FunctionName, functionARN(in.FunctionName), in.Runtime, in.Role, in.Handler
 	c.Description, c.Timeout, c.MemorySize = in.Description, 3, 128

@@ -141,7 +141,6 @@ func New(cfg Config) (*Backend, error) {
 		}
 		if ok {
 			for _, f := range snap.Functions {
-				f.init()
 				b.functions[f.Config.FunctionName] = f
 			}
 			b.log.Info("restored lambda", "functions", len(snap.Functions))

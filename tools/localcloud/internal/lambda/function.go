@@ -69,13 +69,7 @@ type function struct {
 	Policy  []statement       `json:",omitempty"`
 	Tags    map[string]string `json:",omitempty"`
 
-	// work hands invocations to the instance's /next, one at a time.
-	work chan *invocation
 	inst *instance
-}
-
-func (f *function) init() {
-	f.work = make(chan *invocation)
 }
 
 // logGroup is the function's CloudWatch Logs group.

@@ -85,7 +85,7 @@ func (b *Backend) invoke(ctx context.Context, ref string, payload []byte) (resul
 		}
 		b.mu.Unlock()
 		select {
-		case f.work <- inv:
+		case in.work <- inv:
 			return b.await(ctx, in, inv), name, nil
 		case <-in.exited:
 			// The instance died before taking this invocation: an init

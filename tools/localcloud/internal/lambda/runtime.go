@@ -65,6 +65,9 @@ type instance struct {
 	stream string
 	srv    *http.Server
 	cmd    *exec.Cmd
+	// work hands invocations to this instance's /next, one at a time: a
+	// retired instance cannot take work meant for its successor.
+	work chan *invocation
 
 	mu       sync.Mutex
 	current  *invocation
@@ -82,7 +85,7 @@ func (b *Backend) startInstanceLocked(f *function) (*instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for runtime api: %w", err)
 	}
-	in := &instance{b: b, fn: f, id: randomHex(32), exited: make(chan struct{})}
+	in := &instance{b: b, fn: f, id: randomHex(32), work: make(chan *invocation), exited: make(chan struct{})}
 	now := b.clock.Now().UTC()
 	in.stream = now.Format("2006/01/02") + "/[$LATEST]" + in.id
 	mux := http.NewServeMux()
@@ -260,7 +263,7 @@ func (in *instance) next(w http.ResponseWriter, r *http.Request) {
 	in.mu.Unlock()
 	var inv *invocation
 	select {
-	case inv = <-in.fn.work:
+	case inv = <-in.work:
 	case <-r.Context().Done():
 		return
 	case <-in.b.ctx.Done():
