@@ -693,3 +693,29 @@ func TestDropInvalidHeaderFields(t *testing.T) {
 		t.Error("ModifyLoadBalancerAttributes(idle_timeout 0) = nil error, want ValidationError")
 	}
 }
+
+// TestTargetDown: a target that refuses connections fails its health checks,
+// the group fails open to it, and the load balancer answers 502 itself,
+// counted as HTTPCode_ELB_502_Count.
+func TestTargetDown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, state.Store{})
+	f := e.fixture(t)
+	a := newApp(t, "a")
+	target := a.target()
+	a.srv.Close() // nothing listens on its port any more
+	if _, err := e.c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(f.blue), Targets: []types.TargetDescription{target}}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitState(t, f.blue, a, types.TargetHealthStateEnumUnhealthy)
+	if code, _ := get(t, f.addr, "/"); code != http.StatusBadGateway {
+		t.Errorf("GET / to a refusing target = %d, want 502", code)
+	}
+	lb := map[string]string{"LoadBalancer": strings.SplitN(f.lb, "loadbalancer/", 2)[1]}
+	if got := e.metrics.sum("HTTPCode_ELB_502_Count", lb); got != 1 {
+		t.Errorf("HTTPCode_ELB_502_Count = %v, want 1", got)
+	}
+	if got := e.metrics.sum("HTTPCode_Target_5XX_Count", lb); got != 0 {
+		t.Errorf("HTTPCode_Target_5XX_Count = %v, want 0 (the load balancer answered, not the target)", got)
+	}
+}
