@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
@@ -19,6 +20,8 @@ import (
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudformation"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudwatch"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/elbv2"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/events"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/lambda"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/logs"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/sts"
@@ -51,6 +54,10 @@ type Server struct {
 	Logs       *logs.Backend
 	// CloudFormation is the stack engine.
 	CloudFormation *cloudformation.Backend
+	// Lambda runs functions; Events is EventBridge, which CloudWatch alarm
+	// changes (and ECS, via EmitECS) publish to.
+	Lambda *lambda.Backend
+	Events *events.Backend
 
 	log     *slog.Logger
 	closers []io.Closer
@@ -93,6 +100,23 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.Add(s.Logs)
+	codeDir := ""
+	if cfg.Store.Dir != "" {
+		codeDir = filepath.Join(cfg.Store.Dir, "lambda")
+	}
+	s.Lambda, err = lambda.New(lambda.Config{Logger: cfg.Logger.With("subsystem", "lambda"), Clock: cfg.Clock, Store: cfg.Store, CodeDir: codeDir, Logs: s.Logs})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Add(s.Lambda)
+	s.Events, err = events.New(events.Config{Logger: cfg.Logger.With("subsystem", "events"), Clock: cfg.Clock, Store: cfg.Store, Lambda: s.Lambda})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Add(s.Events)
+	s.CloudWatch.Subscribe(s.Events.EmitAlarmChange)
 	// CloudFormation provisions through the mux, so it reaches every service
 	// registered on it, including those added after New.
 	s.CloudFormation, err = cloudformation.New(cloudformation.Config{
@@ -118,6 +142,8 @@ func (s *Server) Add(svc Service) {
 // Serve answers API requests on ln until ctx is done, then shuts down
 // gracefully (in-flight requests get a few seconds).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	// Functions call back into localcloud through AWS_ENDPOINT_URL.
+	s.Lambda.SetEndpoint("http://" + ln.Addr().String())
 	hs := &http.Server{Handler: s.Mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
