@@ -384,10 +384,12 @@ type listMetricsInput struct {
 	Namespace  string
 	MetricName string
 	Dimensions []struct{ Name, Value string }
+	NextToken  string
 }
 
 type listMetricsOutput struct {
-	Metrics []Metric `json:"Metrics" xml:"Metrics>member"`
+	Metrics   []Metric `json:"Metrics" xml:"Metrics>member"`
+	NextToken string   `json:"NextToken,omitempty" xml:"NextToken,omitempty"`
 }
 
 func (b *Backend) listMetrics(_ context.Context, in *listMetricsInput) (any, error) {
@@ -419,6 +421,10 @@ func (b *Backend) listMetrics(_ context.Context, in *listMetricsInput) (any, err
 		return seriesKey(out.Metrics[i].Namespace, out.Metrics[i].MetricName, dimMap(out.Metrics[i].Dimensions)) <
 			seriesKey(out.Metrics[j].Namespace, out.Metrics[j].MetricName, dimMap(out.Metrics[j].Dimensions))
 	})
+	var err error
+	if out.Metrics, out.NextToken, err = page(out.Metrics, in.NextToken, 500, 500, 500); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -587,6 +593,31 @@ type describeAlarmsInput struct {
 type describeAlarmsOutput struct {
 	MetricAlarms    []MetricAlarm `json:"MetricAlarms" xml:"MetricAlarms>member"`
 	CompositeAlarms []struct{}    `json:"CompositeAlarms" xml:"CompositeAlarms>member"`
+	NextToken       string        `json:"NextToken,omitempty" xml:"NextToken,omitempty"`
+}
+
+// page cuts one page out of a full listing; the token is the page's offset.
+func page[T any](items []T, token string, limit, def, maxLimit int) ([]T, string, error) {
+	if limit == 0 {
+		limit = def
+	}
+	if limit < 1 || limit > maxLimit {
+		return nil, "", errInvalidValue("The value %d for parameter MaxRecords is not valid. It must be between 1 and %d.", limit, maxLimit)
+	}
+	start := 0
+	if token != "" {
+		n, err := strconv.Atoi(token)
+		if err != nil || n < 0 || n > len(items) {
+			return nil, "", &awsproto.Error{Code: "InvalidNextToken", Shape: "InvalidNextToken", Message: "The service couldn't process the NextToken."}
+		}
+		start = n
+	}
+	end := min(start+limit, len(items))
+	next := ""
+	if end < len(items) {
+		next = strconv.Itoa(end)
+	}
+	return items[start:end], next, nil
 }
 
 func (b *Backend) describeAlarms(_ context.Context, in *describeAlarmsInput) (any, error) {
@@ -613,6 +644,17 @@ func (b *Backend) describeAlarms(_ context.Context, in *describeAlarmsInput) (an
 		out.MetricAlarms = append(out.MetricAlarms, a.MetricAlarm)
 	}
 	sort.Slice(out.MetricAlarms, func(i, j int) bool { return out.MetricAlarms[i].AlarmName < out.MetricAlarms[j].AlarmName })
+	limit := 0
+	if in.MaxRecords != nil {
+		limit = int(*in.MaxRecords)
+		if limit == 0 {
+			limit = -1 // an explicit 0 is out of range
+		}
+	}
+	var err error
+	if out.MetricAlarms, out.NextToken, err = page(out.MetricAlarms, in.NextToken, limit, 50, 100); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

@@ -371,3 +371,34 @@ func TestProtocols(t *testing.T) {
 		t.Errorf("query PutMetricAlarm() = %d %s, want 400 MissingParameter", code, body)
 	}
 }
+
+func TestDescribeAlarmsPages(t *testing.T) {
+	t.Parallel()
+	_, c, _ := newEnv(t, clock.New(0.01), state.Store{})
+	for _, name := range []string{"a", "b", "c"} {
+		if _, err := c.PutMetricAlarm(ctx, &cw.PutMetricAlarmInput{AlarmName: aws.String(name), Namespace: aws.String("App"), MetricName: aws.String("Errors"), Statistic: types.StatisticSum,
+			Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1), ComparisonOperator: types.ComparisonOperatorGreaterThanOrEqualToThreshold}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := cw.NewDescribeAlarmsPaginator(c, &cw.DescribeAlarmsInput{MaxRecords: aws.Int32(2)})
+	var names []string
+	pages := 0
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, a := range out.MetricAlarms {
+			names = append(names, aws.ToString(a.AlarmName))
+		}
+	}
+	if got := strings.Join(names, ","); got != "a,b,c" || pages != 2 {
+		t.Errorf("paged DescribeAlarms = %s in %d pages, want a,b,c in 2", got, pages)
+	}
+	_, err := c.DescribeAlarms(ctx, &cw.DescribeAlarmsInput{NextToken: aws.String("nope")})
+	if !errors.As(err, new(*types.InvalidNextToken)) {
+		t.Errorf("DescribeAlarms(bad token) error = %v, want InvalidNextToken", err)
+	}
+}

@@ -59,6 +59,32 @@ type arnInput struct {
 
 type empty struct{}
 
+// page cuts one page out of a full listing: Marker is the offset of the
+// page, PageSize 1–400 (default 400); NextMarker is set while more remain.
+func page[T any](items []T, marker string, pageSize *int32) ([]T, string, error) {
+	size := 400
+	if pageSize != nil {
+		if *pageSize < 1 || *pageSize > 400 {
+			return nil, "", awsproto.Validation(CodeValidation, awsproto.Violation{Field: "pageSize", Value: *pageSize, Constraint: "Member must have value between 1 and 400"})
+		}
+		size = int(*pageSize)
+	}
+	start := 0
+	if marker != "" {
+		n, err := strconv.Atoi(marker)
+		if err != nil || n < 0 || n > len(items) {
+			return nil, "", awsproto.Errorf(CodeValidation, "Invalid marker '%s'", marker)
+		}
+		start = n
+	}
+	end := min(start+size, len(items))
+	next := ""
+	if end < len(items) {
+		next = strconv.Itoa(end)
+	}
+	return items[start:end], next, nil
+}
+
 // ---- load balancers ----
 
 type createLoadBalancerInput struct {
@@ -200,6 +226,8 @@ func (lb *loadBalancer) xml() loadBalancerXML {
 type describeLoadBalancersInput struct {
 	LoadBalancerArns []string
 	Names            []string
+	Marker           string
+	PageSize         *int32
 }
 
 func (b *Backend) describeLoadBalancers(_ context.Context, in *describeLoadBalancersInput) (any, error) {
@@ -236,7 +264,7 @@ func (b *Backend) describeLoadBalancers(_ context.Context, in *describeLoadBalan
 			return out.LoadBalancers[i].LoadBalancerName < out.LoadBalancers[j].LoadBalancerName
 		})
 	}
-	return out, nil
+	return out.paged(in.Marker, in.PageSize)
 }
 
 // deleteLoadBalancer removes the load balancer with its listeners and rules;
@@ -356,6 +384,7 @@ type createTargetGroupInput struct {
 
 type targetGroupsOutput struct {
 	TargetGroups []targetGroupXML `xml:"TargetGroups>member"`
+	NextMarker   string           `xml:"NextMarker,omitempty"`
 }
 
 // applyHealthCheck overlays the members the request set and validates the result.
@@ -553,6 +582,8 @@ type describeTargetGroupsInput struct {
 	LoadBalancerArn string
 	TargetGroupArns []string
 	Names           []string
+	Marker          string
+	PageSize        *int32
 }
 
 func (b *Backend) describeTargetGroups(_ context.Context, in *describeTargetGroupsInput) (any, error) {
@@ -568,7 +599,7 @@ func (b *Backend) describeTargetGroups(_ context.Context, in *describeTargetGrou
 			}
 			out.TargetGroups = append(out.TargetGroups, b.tgXMLLocked(tg))
 		}
-		return out, nil
+		return out.paged(in.Marker, in.PageSize)
 	case len(in.Names) > 0:
 		for _, name := range in.Names {
 			var found *targetGroup
@@ -582,7 +613,7 @@ func (b *Backend) describeTargetGroups(_ context.Context, in *describeTargetGrou
 			}
 			out.TargetGroups = append(out.TargetGroups, b.tgXMLLocked(found))
 		}
-		return out, nil
+		return out.paged(in.Marker, in.PageSize)
 	case in.LoadBalancerArn != "":
 		if _, ok := b.lbs[in.LoadBalancerArn]; !ok {
 			return nil, awsproto.Errorf(CodeLoadBalancerNotFound, "Load balancers '[%s]' not found", in.LoadBalancerArn)
@@ -596,7 +627,7 @@ func (b *Backend) describeTargetGroups(_ context.Context, in *describeTargetGrou
 		out.TargetGroups = append(out.TargetGroups, x)
 	}
 	sort.Slice(out.TargetGroups, func(i, j int) bool { return out.TargetGroups[i].TargetGroupName < out.TargetGroups[j].TargetGroupName })
-	return out, nil
+	return out.paged(in.Marker, in.PageSize)
 }
 
 // deleteTargetGroup refuses a group a listener or rule still forwards to;
@@ -705,7 +736,8 @@ type listenerInput struct {
 }
 
 type listenersOutput struct {
-	Listeners []listenerXML `xml:"Listeners>member"`
+	Listeners  []listenerXML `xml:"Listeners>member"`
+	NextMarker string        `xml:"NextMarker,omitempty"`
 }
 
 func (b *Backend) listenerXMLLocked(l *listener) listenerXML {
@@ -853,6 +885,8 @@ func (b *Backend) modifyListener(_ context.Context, in *listenerInput) (any, err
 type describeListenersInput struct {
 	LoadBalancerArn string
 	ListenerArns    []string
+	Marker          string
+	PageSize        *int32
 }
 
 func (b *Backend) describeListeners(_ context.Context, in *describeListenersInput) (any, error) {
@@ -870,7 +904,7 @@ func (b *Backend) describeListeners(_ context.Context, in *describeListenersInpu
 			}
 			out.Listeners = append(out.Listeners, b.listenerXMLLocked(l))
 		}
-		return out, nil
+		return out.paged(in.Marker, in.PageSize)
 	}
 	if _, ok := b.lbs[in.LoadBalancerArn]; !ok {
 		return nil, notFound(CodeLoadBalancerNotFound, "load balancers")
@@ -881,7 +915,7 @@ func (b *Backend) describeListeners(_ context.Context, in *describeListenersInpu
 		}
 	}
 	sort.Slice(out.Listeners, func(i, j int) bool { return out.Listeners[i].Port < out.Listeners[j].Port })
-	return out, nil
+	return out.paged(in.Marker, in.PageSize)
 }
 
 func (b *Backend) deleteListener(_ context.Context, in *arnInput) (any, error) {
@@ -1033,7 +1067,8 @@ type ruleInput struct {
 }
 
 type rulesOutput struct {
-	Rules []ruleXML `xml:"Rules>member"`
+	Rules      []ruleXML `xml:"Rules>member"`
+	NextMarker string    `xml:"NextMarker,omitempty"`
 }
 
 func (r *rule) xml() ruleXML {
@@ -1160,6 +1195,8 @@ func (b *Backend) modifyRule(_ context.Context, in *ruleInput) (any, error) {
 type describeRulesInput struct {
 	ListenerArn string
 	RuleArns    []string
+	Marker      string
+	PageSize    *int32
 }
 
 func (b *Backend) describeRules(_ context.Context, in *describeRulesInput) (any, error) {
@@ -1177,7 +1214,7 @@ func (b *Backend) describeRules(_ context.Context, in *describeRulesInput) (any,
 			}
 			out.Rules = append(out.Rules, r.xml())
 		}
-		return out, nil
+		return out.paged(in.Marker, in.PageSize)
 	}
 	if _, ok := b.listeners[in.ListenerArn]; !ok {
 		return nil, notFound(CodeListenerNotFound, "listeners")
@@ -1197,7 +1234,7 @@ func (b *Backend) describeRules(_ context.Context, in *describeRulesInput) (any,
 	for _, r := range rules {
 		out.Rules = append(out.Rules, r.xml())
 	}
-	return out, nil
+	return out.paged(in.Marker, in.PageSize)
 }
 
 func (b *Backend) deleteRule(_ context.Context, in *arnInput) (any, error) {
@@ -1410,4 +1447,40 @@ func (b *Backend) describeTags(_ context.Context, in *tagsInput) (any, error) {
 		out.TagDescriptions = append(out.TagDescriptions, tagDescription{ResourceArn: arn, Tags: append([]Tag{}, *tags...)})
 	}
 	return out, nil
+}
+
+func (o loadBalancersOutput) paged(marker string, size *int32) (any, error) {
+	items, next, err := page(o.LoadBalancers, marker, size)
+	if err != nil {
+		return nil, err
+	}
+	o.LoadBalancers, o.NextMarker = items, next
+	return o, nil
+}
+
+func (o targetGroupsOutput) paged(marker string, size *int32) (any, error) {
+	items, next, err := page(o.TargetGroups, marker, size)
+	if err != nil {
+		return nil, err
+	}
+	o.TargetGroups, o.NextMarker = items, next
+	return o, nil
+}
+
+func (o listenersOutput) paged(marker string, size *int32) (any, error) {
+	items, next, err := page(o.Listeners, marker, size)
+	if err != nil {
+		return nil, err
+	}
+	o.Listeners, o.NextMarker = items, next
+	return o, nil
+}
+
+func (o rulesOutput) paged(marker string, size *int32) (any, error) {
+	items, next, err := page(o.Rules, marker, size)
+	if err != nil {
+		return nil, err
+	}
+	o.Rules, o.NextMarker = items, next
+	return o, nil
 }

@@ -719,3 +719,32 @@ func TestTargetDown(t *testing.T) {
 		t.Errorf("HTTPCode_Target_5XX_Count = %v, want 0 (the load balancer answered, not the target)", got)
 	}
 }
+
+func TestPaging(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, state.Store{})
+	for _, name := range []string{"a", "b", "c"} {
+		if _, err := e.c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String(name), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-1")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := elb.NewDescribeTargetGroupsPaginator(e.c, &elb.DescribeTargetGroupsInput{PageSize: aws.Int32(2)})
+	var names []string
+	pages := 0
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, tg := range out.TargetGroups {
+			names = append(names, aws.ToString(tg.TargetGroupName))
+		}
+	}
+	if got := strings.Join(names, ","); got != "a,b,c" || pages != 2 {
+		t.Errorf("paged DescribeTargetGroups = %s in %d pages, want a,b,c in 2", got, pages)
+	}
+	if _, err := e.c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Marker: aws.String("x")}); err == nil {
+		t.Error("DescribeTargetGroups(bad marker) = nil error, want ValidationError")
+	}
+}
