@@ -85,11 +85,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	// The first SIGTERM (or Ctrl-C) starts the drain; once it has, signals
-	// get their default action again, so a second one stops the app at once.
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	// The first SIGTERM (or Ctrl-C) starts the drain. Signals get their
+	// default action back before the drain becomes visible, so a second
+	// one stops the app at once.
+	signalled, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	go func() { <-ctx.Done(); stop() }()
+	ctx, drain := context.WithCancel(ctx)
+	defer drain()
+	go func() {
+		<-signalled.Done()
+		stop()
+		drain()
+	}()
 
 	opts := server.Options{Logger: log, Version: version, Commit: commit, Fault: cfg.Fault}
 	tcfg := telemetry.Config{Endpoint: cfg.OTLPEndpoint, ServiceName: server.ServiceName, Version: version, Commit: commit}

@@ -377,3 +377,54 @@ func TestProbeHost(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondSIGTERMStopsAtOnce: a person who does not want to wait for the
+// drain sends the signal again.
+func TestSecondSIGTERMStopsAtOnce(t *testing.T) {
+	bin := buildApp(t)
+	port := freePort(t)
+	cmd := exec.Command(bin)
+	cmd.Env = []string{"HOST=127.0.0.1", "PORT=" + port, "APP_DRAIN_DELAY=1m"}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	// health polls /health until it answers want, within 10s.
+	health := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			resp, err := http.Get("http://127.0.0.1:" + port + "/health")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == want {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET /health did not answer %d within 10s (last error %v)", want, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	health(http.StatusOK)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	health(http.StatusServiceUnavailable) // draining, for a minute
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err == nil {
+			t.Error("app exited 0 after a second SIGTERM, want killed by the signal")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("app still running %s after a second SIGTERM during a 1m drain", time.Since(sent))
+	}
+}
