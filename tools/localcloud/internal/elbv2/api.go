@@ -39,6 +39,7 @@ func (b *Backend) Register(m *awsproto.Mux) {
 			"ModifyRule":                     awsproto.Op[ruleInput](b.modifyRule).Query(),
 			"DescribeRules":                  awsproto.Op[describeRulesInput](b.describeRules).Query(),
 			"DeleteRule":                     awsproto.Op[arnInput](b.deleteRule).Query(),
+			"SetRulePriorities":              awsproto.Op[setRulePrioritiesInput](b.setRulePriorities).Query(),
 			"RegisterTargets":                awsproto.Op[targetsInput](b.registerTargets).Query(),
 			"DeregisterTargets":              awsproto.Op[targetsInput](b.deregisterTargets).Query(),
 			"DescribeTargetHealth":           awsproto.Op[targetsInput](b.describeTargetHealth).Query(),
@@ -1483,4 +1484,63 @@ func (o rulesOutput) paged(marker string, size *int32) (any, error) {
 	}
 	o.Rules, o.NextMarker = items, next
 	return o, nil
+}
+
+type setRulePrioritiesInput struct {
+	RulePriorities []struct {
+		RuleArn  string
+		Priority *int32
+	}
+}
+
+// setRulePriorities reorders rules atomically: all or none.
+func (b *Backend) setRulePriorities(_ context.Context, in *setRulePrioritiesInput) (any, error) {
+	if in.RulePriorities == nil {
+		return nil, awsproto.Validation(CodeValidation, awsproto.Required("rulePriorities"))
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	next := map[string]int{}
+	for i, rp := range in.RulePriorities {
+		if rp.RuleArn == "" || rp.Priority == nil {
+			return nil, awsproto.Validation(CodeValidation, awsproto.Required(fmt.Sprintf("rulePriorities.%d.member.priority", i+1)))
+		}
+		if *rp.Priority < 1 || *rp.Priority > 50000 {
+			return nil, awsproto.Validation(CodeValidation, awsproto.Violation{Field: "priority", Value: *rp.Priority, Constraint: "Member must have value between 1 and 50000"})
+		}
+		r, ok := b.rules[rp.RuleArn]
+		if !ok {
+			return nil, notFound(CodeRuleNotFound, "rules")
+		}
+		if r.IsDefault {
+			return nil, awsproto.Errorf(CodeOperationNotAllowed, "Default rule '%s' cannot have its priority set", r.ARN)
+		}
+		next[r.ARN] = int(*rp.Priority)
+	}
+	// Priorities must stay unique per listener once every change applies.
+	taken := map[string]map[int]string{}
+	for _, r := range b.rules {
+		if r.IsDefault {
+			continue
+		}
+		p := r.Priority
+		if np, ok := next[r.ARN]; ok {
+			p = np
+		}
+		if taken[r.ListenerARN] == nil {
+			taken[r.ListenerARN] = map[int]string{}
+		}
+		if other, dup := taken[r.ListenerARN][p]; dup && other != r.ARN {
+			return nil, awsproto.Errorf(CodePriorityInUse, "Priority '%d' is currently in use", p)
+		}
+		taken[r.ListenerARN][p] = r.ARN
+	}
+	out := rulesOutput{Rules: []ruleXML{}}
+	for _, rp := range in.RulePriorities {
+		r := b.rules[rp.RuleArn]
+		r.Priority = next[r.ARN]
+		out.Rules = append(out.Rules, r.xml())
+	}
+	b.saveLocked()
+	return out, nil
 }

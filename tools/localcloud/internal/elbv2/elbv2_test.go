@@ -748,3 +748,37 @@ func TestPaging(t *testing.T) {
 		t.Error("DescribeTargetGroups(bad marker) = nil error, want ValidationError")
 	}
 }
+
+func TestSetRulePriorities(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, state.Store{})
+	f := e.fixture(t)
+	var arns []string
+	for _, p := range []int32{1, 2} {
+		out, err := e.c.CreateRule(ctx, &elb.CreateRuleInput{ListenerArn: aws.String(f.listener), Priority: aws.Int32(p),
+			Conditions: []types.RuleCondition{{Field: aws.String("path-pattern"), Values: []string{fmt.Sprintf("/%d", p)}}},
+			Actions:    []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(f.blue)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arns = append(arns, aws.ToString(out.Rules[0].RuleArn))
+	}
+	// Swapping two priorities in one call is fine; colliding with a third is not.
+	if _, err := e.c.SetRulePriorities(ctx, &elb.SetRulePrioritiesInput{RulePriorities: []types.RulePriorityPair{
+		{RuleArn: aws.String(arns[0]), Priority: aws.Int32(2)}, {RuleArn: aws.String(arns[1]), Priority: aws.Int32(1)}}}); err != nil {
+		t.Fatalf("SetRulePriorities(swap): %v", err)
+	}
+	if _, err := e.c.SetRulePriorities(ctx, &elb.SetRulePrioritiesInput{RulePriorities: []types.RulePriorityPair{{RuleArn: aws.String(arns[0]), Priority: aws.Int32(1)}}}); !errors.As(err, new(*types.PriorityInUseException)) {
+		t.Errorf("SetRulePriorities(collision) error = %v, want PriorityInUse", err)
+	}
+	if _, err := e.c.SetRulePriorities(ctx, &elb.SetRulePrioritiesInput{RulePriorities: []types.RulePriorityPair{{RuleArn: aws.String(f.defaultRule), Priority: aws.Int32(9)}}}); !errors.As(err, new(*types.OperationNotPermittedException)) {
+		t.Errorf("SetRulePriorities(default rule) error = %v, want OperationNotPermitted", err)
+	}
+	rules, err := e.c.DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: aws.String(f.listener)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(rules.Rules[0].RuleArn); got != arns[1] {
+		t.Errorf("first rule after the swap = %s, want %s", got, arns[1])
+	}
+}
