@@ -246,34 +246,46 @@ func snapshot(st *Stack) stackSnapshot {
 	return stackSnapshot{TemplateBody: st.TemplateBody, Params: st.Params, Outputs: st.Outputs, Description: st.Description, Capabilities: st.Capabilities, Tags: st.Tags}
 }
 
-// prepareUpdate parses and checks a new template and parameters for st and
-// plans the change. Callers hold b.mu.
-func (b *Backend) prepareUpdate(st *Stack, body string, given []ParamInput, caps []string) (*Template, *Template, map[string]any, map[string]string, []ResourceChange, bool, error) {
+// proposal is a checked new template and parameters for a stack, and what
+// applying them would change.
+type proposal struct {
+	old, tmpl     *Template
+	params        map[string]any
+	raw           map[string]string
+	changes       []ResourceChange
+	outputsChange bool
+}
+
+// noChange reports a proposal that changes neither resources nor outputs.
+func (p *proposal) noChange() bool { return len(p.changes) == 0 && !p.outputsChange }
+
+// propose parses and checks a new template and parameters for st and plans
+// the change. Callers hold b.mu.
+func (b *Backend) propose(st *Stack, body string, given []ParamInput, caps []string) (*proposal, error) {
 	t, err := parseForAPI(body)
 	if err != nil {
-		return nil, nil, nil, nil, nil, false, err
+		return nil, err
 	}
 	params, raw, err := resolveParameters(t, given, st.Params)
 	if err != nil {
-		return nil, nil, nil, nil, nil, false, validationError("%s", err.Error())
+		return nil, validationError("%s", err.Error())
 	}
 	if err := checkCapabilities(t, caps); err != nil {
-		return nil, nil, nil, nil, nil, false, err
+		return nil, err
 	}
-	var oldTmpl *Template
+	p := &proposal{tmpl: t, params: params, raw: raw}
 	if st.TemplateBody != "" {
-		oldTmpl, _ = ParseTemplate(st.TemplateBody)
+		p.old, _ = ParseTemplate(st.TemplateBody)
 	}
 	d, err := b.newDeployment(st, t, params, true)
 	if err != nil {
-		return nil, nil, nil, nil, nil, false, validationError("%s", err.Error())
+		return nil, validationError("%s", err.Error())
 	}
-	changes, err := d.plan(oldTmpl)
-	if err != nil {
-		return nil, nil, nil, nil, nil, false, validationError("%s", err.Error())
+	if p.changes, err = d.plan(p.old); err != nil {
+		return nil, validationError("%s", err.Error())
 	}
-	outputsChange := d.outputsChange()
-	return oldTmpl, t, params, raw, changes, outputsChange, nil
+	p.outputsChange = d.outputsChange()
+	return p, nil
 }
 
 func (b *Backend) apiUpdateStack(ctx context.Context, in *updateStackIn) (any, error) {
@@ -300,16 +312,16 @@ func (b *Backend) apiUpdateStack(ctx context.Context, in *updateStackIn) (any, e
 	if in.UsePreviousTemplate {
 		body = st.TemplateBody
 	}
-	oldTmpl, t, params, raw, changes, outChange, err := b.prepareUpdate(st, body, in.Parameters, in.Capabilities)
+	p, err := b.propose(st, body, in.Parameters, in.Capabilities)
 	if err != nil {
 		b.mu.Unlock()
 		return nil, err
 	}
-	if len(changes) == 0 && !outChange && (in.Tags == nil || slices.Equal(in.Tags, st.Tags)) {
+	if p.noChange() && (in.Tags == nil || slices.Equal(in.Tags, st.Tags)) {
 		b.mu.Unlock()
 		return nil, validationError(noUpdates)
 	}
-	b.startUpdate(st, oldTmpl, t, body, params, raw, in.Capabilities, in.Tags, nil)
+	b.startUpdate(st, p.old, p.tmpl, body, p.params, p.raw, in.Capabilities, in.Tags, nil)
 	b.mu.Unlock()
 	b.save()
 	return struct{ StackId string }{st.ID}, nil
@@ -840,22 +852,21 @@ func (b *Backend) apiCreateChangeSet(ctx context.Context, in *createChangeSetIn)
 			return nil, awsproto.Errorf(CodeAlreadyExists, "ChangeSet %s already exists", in.ChangeSetName)
 		}
 	}
-	_, t, _, raw, changes, outChange, err := b.prepareUpdate(st, body, in.Parameters, in.Capabilities)
+	p, err := b.propose(st, body, in.Parameters, in.Capabilities)
 	if err != nil {
 		b.mu.Unlock()
 		return nil, err
 	}
 	cs := &ChangeSet{
 		ID:   fmt.Sprintf("arn:aws:cloudformation:%s:%s:changeSet/%s/%s", b.cfg.Region, b.cfg.Account, in.ChangeSetName, newUUID()),
-		Name: in.ChangeSetName, Type: typ, Description: in.Description, TemplateBody: body, Params: raw,
-		Capabilities: in.Capabilities, Tags: in.Tags, Changes: changes, Created: now,
+		Name: in.ChangeSetName, Type: typ, Description: in.Description, TemplateBody: body, Params: p.raw,
+		Capabilities: in.Capabilities, Tags: in.Tags, Changes: p.changes, Created: now,
 		Status: "CREATE_COMPLETE", ExecutionStatus: "AVAILABLE",
 	}
-	if len(changes) == 0 && !outChange && typ == "UPDATE" {
+	if p.noChange() && typ == "UPDATE" {
 		cs.Status, cs.ExecutionStatus = "FAILED", "UNAVAILABLE"
 		cs.StatusReason = "The submitted information didn't contain changes. Submit different information to create a change set."
 	}
-	_ = t
 	st.ChangeSets = append(st.ChangeSets, cs)
 	b.mu.Unlock()
 	b.save()

@@ -72,10 +72,7 @@ func (d *deployment) plan(prevTmpl *Template) ([]ResourceChange, error) {
 		if err != nil {
 			return nil, err
 		}
-		var keys []string
-		for _, k := range changedKeys(old.Props, props) {
-			keys = append(keys, k)
-		}
+		keys := changedKeys(old.Props, props)
 		for k, v := range props {
 			if hasUnknown(v) && !slices.Contains(keys, k) {
 				keys = append(keys, k)

@@ -73,9 +73,9 @@ func convert(props any, out any) error {
 	if err := json.Unmarshal(b, out); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return fmt.Errorf("Properties validation failed: #/%s: expected type: %s, found: %s", te.Field, te.Type, te.Value)
+			return msgf("Properties validation failed: #/%s: expected type: %s, found: %s", te.Field, te.Type, te.Value)
 		}
-		return fmt.Errorf("Properties validation failed: %v", err)
+		return msgf("Properties validation failed: %v", err)
 	}
 	return nil
 }
@@ -113,9 +113,9 @@ func handlerError(typ, service string, err error) error {
 		if status == http.StatusNotFound && ae.ErrorCode() == "NotFound" {
 			return notSupported(typ, "this localcloud does not serve the "+service+" API")
 		}
-		return fmt.Errorf("Resource handler returned message: \"%s\" (Service: %s, Status Code: %d, HandlerErrorCode: %s)", ae.ErrorMessage(), service, status, ae.ErrorCode())
+		return msgf("Resource handler returned message: \"%s\" (Service: %s, Status Code: %d, HandlerErrorCode: %s)", ae.ErrorMessage(), service, status, ae.ErrorCode())
 	}
-	return fmt.Errorf("Resource handler returned message: \"%v\" (Service: %s)", err, service)
+	return msgf("Resource handler returned message: \"%v\" (Service: %s)", err, service)
 }
 
 // isNotFound reports whether a delete failed only because the thing is

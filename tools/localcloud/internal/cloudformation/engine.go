@@ -71,14 +71,14 @@ func (d *deployment) resource(id, attr string) (any, error) {
 		return Unknown{Ref: id + "." + attr}, nil
 	}
 	if r == nil || (r.PhysicalID == "" && r.Status != "CREATE_COMPLETE") {
-		return nil, fmt.Errorf("Template error: resource %s is not available to reference (it does not exist)", id)
+		return nil, msgf("Template error: resource %s is not available to reference (it does not exist)", id)
 	}
 	if attr == "" {
 		return r.PhysicalID, nil
 	}
 	v, ok := r.Attrs[attr]
 	if !ok {
-		return nil, fmt.Errorf("Template error: resource %s does not support attribute type %s in Fn::GetAtt", id, attr)
+		return nil, msgf("Template error: resource %s does not support attribute type %s in Fn::GetAtt", id, attr)
 	}
 	return v, nil
 }
@@ -86,7 +86,7 @@ func (d *deployment) resource(id, attr string) (any, error) {
 func (d *deployment) importValue(name string) (string, error) {
 	ex, ok := d.b.exports()[name]
 	if !ok {
-		return "", fmt.Errorf("No export named %s found. Rollback requested by user.", name)
+		return "", msgf("No export named %s found. Rollback requested by user.", name)
 	}
 	return ex[0], nil
 }
@@ -115,11 +115,11 @@ func (d *deployment) evalProps(id string) (map[string]any, error) {
 func (d *deployment) check(id string, props map[string]any) (map[string]any, error) {
 	typ := d.tmpl.Resources[id].Type
 	if _, ok := d.b.provs[typ]; !ok {
-		return nil, fmt.Errorf("Resource type %s is not supported by localcloud: it provisions %s", typ, strings.Join(d.b.types(), ", "))
+		return nil, msgf("Resource type %s is not supported by localcloud: it provisions %s", typ, strings.Join(d.b.types(), ", "))
 	}
 	coerced, err := d.b.cfg.Schemas.Validate(typ, props)
 	if err != nil {
-		return nil, fmt.Errorf("Properties validation failed for resource %s with message: %v", id, err)
+		return nil, msgf("Properties validation failed for resource %s with message: %v", id, err)
 	}
 	return coerced, nil
 }
@@ -166,7 +166,7 @@ func (d *deployment) outputs() ([]StackOutput, error) {
 			}
 			so.ExportName = outputString(n)
 			if ex, ok := exports[so.ExportName]; ok && ex[1] != d.st.Name {
-				return nil, fmt.Errorf("Export with name %s is already exported by stack %s. Rollback requested by user.", so.ExportName, ex[1])
+				return nil, msgf("Export with name %s is already exported by stack %s. Rollback requested by user.", so.ExportName, ex[1])
 			}
 		}
 		out = append(out, so)
@@ -198,7 +198,7 @@ func outputString(v any) string {
 func safely(f func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("Internal Failure: localcloud: %v", p)
+			err = msgf("Internal Failure: localcloud: %v", p)
 		}
 	}()
 	return f()
@@ -278,11 +278,6 @@ func reverse(ids []string, deps map[string][]string) map[string][]string {
 
 func (b *Backend) request(st *Stack, id, typ string, props map[string]any) *Request {
 	return &Request{StackName: st.Name, StackID: st.ID, LogicalID: id, Type: typ, Properties: props, Region: b.cfg.Region, Account: b.cfg.Account}
-}
-
-func propsJSON(props map[string]any) string {
-	b, _ := json.Marshal(props)
-	return string(b)
 }
 
 // createResource creates one resource of d's template.

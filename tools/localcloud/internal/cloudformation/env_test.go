@@ -123,7 +123,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 	}
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(ln)
+	go func() { _ = hs.Serve(ln) }() // ends with ErrServerClosed at cleanup
 	t.Cleanup(func() {
 		hs.Close()
 		cancel()

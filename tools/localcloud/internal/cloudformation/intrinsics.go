@@ -59,14 +59,14 @@ func (e *evaluator) condition(name string) (bool, error) {
 	}
 	body, ok := e.tmpl.Conditions[name]
 	if !ok {
-		return false, fmt.Errorf("Template error: unresolved condition dependency %s", name)
+		return false, msgf("Template error: unresolved condition dependency %s", name)
 	}
 	if e.conds == nil {
 		e.conds = map[string]bool{}
 	}
 	v, err := e.condValue(body)
 	if err != nil {
-		return false, fmt.Errorf("Template error: condition %s: %w", name, err)
+		return false, msgf("Template error: condition %s: %w", name, err)
 	}
 	e.conds[name] = v
 	return v, nil
@@ -140,7 +140,7 @@ func (e *evaluator) fn(name string, a any) (any, error) {
 	case "Ref":
 		s, ok := a.(string)
 		if !ok {
-			return nil, fmt.Errorf("Template error: Ref must name a resource or parameter")
+			return nil, msgf("Template error: Ref must name a resource or parameter")
 		}
 		return e.ref(s)
 	case "Fn::GetAtt":
@@ -149,7 +149,7 @@ func (e *evaluator) fn(name string, a any) (any, error) {
 			return nil, err
 		}
 		if _, ok := e.tmpl.Resources[id]; !ok {
-			return nil, fmt.Errorf("Template error: instance of Fn::GetAtt references undefined resource %s", id)
+			return nil, msgf("Template error: instance of Fn::GetAtt references undefined resource %s", id)
 		}
 		return e.resource(id, attr)
 	case "Fn::Sub":
@@ -157,11 +157,11 @@ func (e *evaluator) fn(name string, a any) (any, error) {
 	case "Fn::Join":
 		args, ok := a.([]any)
 		if !ok || len(args) != 2 {
-			return nil, fmt.Errorf("Template error: Fn::Join takes [delimiter, [values]]")
+			return nil, msgf("Template error: Fn::Join takes [delimiter, [values]]")
 		}
 		delim, ok := args[0].(string)
 		if !ok {
-			return nil, fmt.Errorf("Template error: Fn::Join's delimiter must be a string")
+			return nil, msgf("Template error: Fn::Join's delimiter must be a string")
 		}
 		list, err := e.eval(args[1])
 		if err != nil {
@@ -169,13 +169,13 @@ func (e *evaluator) fn(name string, a any) (any, error) {
 		}
 		items, err := stringList(list)
 		if err != nil {
-			return nil, fmt.Errorf("Template error: Fn::Join: %w", err)
+			return nil, msgf("Template error: Fn::Join: %w", err)
 		}
 		return strings.Join(items, delim), nil
 	case "Fn::Select":
 		args, ok := a.([]any)
 		if !ok || len(args) != 2 {
-			return nil, fmt.Errorf("Template error: Fn::Select takes [index, [values]]")
+			return nil, msgf("Template error: Fn::Select takes [index, [values]]")
 		}
 		idxv, err := e.eval(args[0])
 		if err != nil {
@@ -183,7 +183,7 @@ func (e *evaluator) fn(name string, a any) (any, error) {
 		}
 		idx, err := strconv.Atoi(scalarString(idxv))
 		if err != nil {
-			return nil, fmt.Errorf("Template error: Fn::Select's index must be a number, not %v", idxv)
+			return nil, msgf("Template error: Fn::Select's index must be a number, not %v", idxv)
 		}
 		list, err := e.eval(args[1])
 		if err != nil {
@@ -197,20 +197,20 @@ func (e *evaluator) fn(name string, a any) (any, error) {
 		}
 		items, ok := list.([]any)
 		if !ok {
-			return nil, fmt.Errorf("Template error: Fn::Select requires a list")
+			return nil, msgf("Template error: Fn::Select requires a list")
 		}
 		if idx < 0 || idx >= len(items) {
-			return nil, fmt.Errorf("Template error: Fn::Select cannot select nonexistent value at index %d", idx)
+			return nil, msgf("Template error: Fn::Select cannot select nonexistent value at index %d", idx)
 		}
 		return items[idx], nil
 	case "Fn::Split":
 		args, ok := a.([]any)
 		if !ok || len(args) != 2 {
-			return nil, fmt.Errorf("Template error: Fn::Split takes [delimiter, string]")
+			return nil, msgf("Template error: Fn::Split takes [delimiter, string]")
 		}
 		delim, ok := args[0].(string)
 		if !ok {
-			return nil, fmt.Errorf("Template error: Fn::Split's delimiter must be a string")
+			return nil, msgf("Template error: Fn::Split's delimiter must be a string")
 		}
 		s, err := e.eval(args[1])
 		if err != nil {
@@ -221,7 +221,7 @@ func (e *evaluator) fn(name string, a any) (any, error) {
 		}
 		str, ok := s.(string)
 		if !ok {
-			return nil, fmt.Errorf("Template error: Fn::Split's source must be a string")
+			return nil, msgf("Template error: Fn::Split's source must be a string")
 		}
 		return toAnyList(strings.Split(str, delim)), nil
 	case "Fn::GetAZs":
@@ -237,11 +237,11 @@ func (e *evaluator) fn(name string, a any) (any, error) {
 	case "Fn::If":
 		args, ok := a.([]any)
 		if !ok || len(args) != 3 {
-			return nil, fmt.Errorf("Template error: Fn::If takes [condition, then, else]")
+			return nil, msgf("Template error: Fn::If takes [condition, then, else]")
 		}
 		cname, ok := args[0].(string)
 		if !ok {
-			return nil, fmt.Errorf("Template error: Fn::If's first argument must name a condition")
+			return nil, msgf("Template error: Fn::If's first argument must name a condition")
 		}
 		ok, err := e.condition(cname)
 		if err != nil {
@@ -254,7 +254,7 @@ func (e *evaluator) fn(name string, a any) (any, error) {
 	case "Fn::Equals":
 		args, ok := a.([]any)
 		if !ok || len(args) != 2 {
-			return nil, fmt.Errorf("Template error: Fn::Equals takes two values")
+			return nil, msgf("Template error: Fn::Equals takes two values")
 		}
 		x, err := e.eval(args[0])
 		if err != nil {
@@ -268,14 +268,14 @@ func (e *evaluator) fn(name string, a any) (any, error) {
 	case "Fn::Not":
 		args, ok := a.([]any)
 		if !ok || len(args) != 1 {
-			return nil, fmt.Errorf("Template error: Fn::Not takes one condition")
+			return nil, msgf("Template error: Fn::Not takes one condition")
 		}
 		v, err := e.condValue(args[0])
 		return !v, err
 	case "Fn::And", "Fn::Or":
 		args, ok := a.([]any)
 		if !ok || len(args) < 2 || len(args) > 10 {
-			return nil, fmt.Errorf("Template error: %s takes 2 to 10 conditions", name)
+			return nil, msgf("Template error: %s takes 2 to 10 conditions", name)
 		}
 		and := name == "Fn::And"
 		for _, c := range args {
@@ -294,7 +294,7 @@ func (e *evaluator) fn(name string, a any) (any, error) {
 	case "Fn::FindInMap":
 		args, ok := a.([]any)
 		if !ok || len(args) != 3 {
-			return nil, fmt.Errorf("Template error: Fn::FindInMap takes [map, top-level key, second-level key]")
+			return nil, msgf("Template error: Fn::FindInMap takes [map, top-level key, second-level key]")
 		}
 		keys := make([]string, 3)
 		for i, x := range args {
@@ -306,15 +306,15 @@ func (e *evaluator) fn(name string, a any) (any, error) {
 		}
 		m, ok := e.tmpl.Mappings[keys[0]]
 		if !ok {
-			return nil, fmt.Errorf("Template error: Mapping named '%s' is not present in the 'Mappings' section of template.", keys[0])
+			return nil, msgf("Template error: Mapping named '%s' is not present in the 'Mappings' section of template.", keys[0])
 		}
 		top, ok := m[keys[1]]
 		if !ok {
-			return nil, fmt.Errorf("Template error: Unable to get mapping for %s::%s::%s", keys[0], keys[1], keys[2])
+			return nil, msgf("Template error: Unable to get mapping for %s::%s::%s", keys[0], keys[1], keys[2])
 		}
 		v, ok := top[keys[2]]
 		if !ok {
-			return nil, fmt.Errorf("Template error: Unable to get mapping for %s::%s::%s", keys[0], keys[1], keys[2])
+			return nil, msgf("Template error: Unable to get mapping for %s::%s::%s", keys[0], keys[1], keys[2])
 		}
 		return v, nil
 	case "Fn::ImportValue":
@@ -333,7 +333,7 @@ func (e *evaluator) fn(name string, a any) (any, error) {
 		}
 		return r, nil // CloudFormation hands the decoded text to the service anyway.
 	}
-	return nil, fmt.Errorf("Template format error: Unrecognized intrinsic function %s", name)
+	return nil, msgf("Template format error: Unrecognized intrinsic function %s", name)
 }
 
 func (e *evaluator) ref(name string) (any, error) {
@@ -364,7 +364,7 @@ func (e *evaluator) ref(name string) (any, error) {
 	if _, ok := e.tmpl.Resources[name]; ok {
 		return e.resource(name, "")
 	}
-	return nil, fmt.Errorf("Template format error: Unresolved resource dependencies [%s] in the Resources block of the template", name)
+	return nil, msgf("Template format error: Unresolved resource dependencies [%s] in the Resources block of the template", name)
 }
 
 func (e *evaluator) sub(a any) (any, error) {
@@ -406,7 +406,7 @@ func (e *evaluator) sub(a any) (any, error) {
 			v = r
 		} else if id, attr, ok := strings.Cut(name, "."); ok && !isPseudo(name) {
 			if _, ok := e.tmpl.Resources[id]; !ok {
-				return nil, fmt.Errorf("Template error: instance of Fn::Sub references invalid resource attribute %s", name)
+				return nil, msgf("Template error: instance of Fn::Sub references invalid resource attribute %s", name)
 			}
 			v, err = e.resource(id, attr)
 			if err != nil {
@@ -423,7 +423,7 @@ func (e *evaluator) sub(a any) (any, error) {
 			continue
 		}
 		if _, isList := v.([]any); isList {
-			return nil, fmt.Errorf("Template error: variable %s in Fn::Sub expression does not resolve to a string", name)
+			return nil, msgf("Template error: variable %s in Fn::Sub expression does not resolve to a string", name)
 		}
 		b.WriteString(scalarString(v))
 	}
@@ -532,12 +532,12 @@ func resolveParameters(t *Template, given []ParamInput, previous map[string]stri
 	values := map[string]string{}
 	for _, p := range given {
 		if _, ok := t.Parameters[p.ParameterKey]; !ok {
-			return nil, nil, fmt.Errorf("Parameters: [%s] do not exist in the template", p.ParameterKey)
+			return nil, nil, msgf("Parameters: [%s] do not exist in the template", p.ParameterKey)
 		}
 		if p.UsePreviousValue {
 			v, ok := previous[p.ParameterKey]
 			if !ok {
-				return nil, nil, fmt.Errorf("Invalid input for parameter key %s. Cannot specify usePreviousValue as true for a parameter key not in the previous template", p.ParameterKey)
+				return nil, nil, msgf("Invalid input for parameter key %s. Cannot specify usePreviousValue as true for a parameter key not in the previous template", p.ParameterKey)
 			}
 			values[p.ParameterKey] = v
 			continue
@@ -566,7 +566,7 @@ func resolveParameters(t *Template, given []ParamInput, previous map[string]stri
 		}
 	}
 	if len(missing) > 0 {
-		return nil, nil, fmt.Errorf("Parameters: [%s] must have values", strings.Join(missing, ", "))
+		return nil, nil, msgf("Parameters: [%s] must have values", strings.Join(missing, ", "))
 	}
 	resolved := map[string]any{}
 	for name, v := range values {
@@ -589,9 +589,9 @@ func resolveParameters(t *Template, given []ParamInput, previous map[string]stri
 func checkParameter(name string, p *Parameter, v string) error {
 	fail := func(def string) error {
 		if p.ConstraintDescription != "" {
-			return fmt.Errorf("Parameter '%s' %s", name, p.ConstraintDescription)
+			return msgf("Parameter '%s' %s", name, p.ConstraintDescription)
 		}
-		return fmt.Errorf("Parameter '%s' %s", name, def)
+		return msgf("Parameter '%s' %s", name, def)
 	}
 	if len(p.AllowedValues) > 0 {
 		ok := false
@@ -601,7 +601,7 @@ func checkParameter(name string, p *Parameter, v string) error {
 			}
 		}
 		if !ok {
-			return fail(fmt.Sprintf("must be one of AllowedValues"))
+			return fail("must be one of AllowedValues")
 		}
 	}
 	if p.AllowedPattern != "" {

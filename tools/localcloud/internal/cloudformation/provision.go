@@ -38,25 +38,32 @@ type Provisioner interface {
 	Delete(ctx context.Context, r *Request, prev Result) error
 }
 
-// errNotSupported is the reason a resource fails when its service is not
-// served by this localcloud.
-var errNotSupported = errors.New("not supported yet by localcloud")
+// awsError is an error worded as CloudFormation words it in stack events
+// and API answers (capitalised, punctuated), so callers and tests see AWS's
+// text.
+type awsError struct{ err error }
 
-// notSupported is the failure of a resource whose type localcloud cannot
-// act on.
+func (e awsError) Error() string { return e.err.Error() }
+func (e awsError) Unwrap() error { return errors.Unwrap(e.err) }
+
+// msgf is fmt.Errorf for CloudFormation's own messages; %w wraps as usual.
+func msgf(format string, args ...any) error { return awsError{fmt.Errorf(format, args...)} }
+
+// notSupported is the failure of a resource whose service this localcloud
+// does not serve (yet).
 func notSupported(typ, why string) error {
-	return fmt.Errorf("%s is %w: %s", typ, errNotSupported, why)
+	return msgf("%s is not supported yet by localcloud: %s", typ, why)
 }
 
 // physicalName is the name CloudFormation generates for a resource whose
 // name property is unset: stack-logical-RANDOM, cut to max characters.
-func physicalName(stack, logical string, max int, lower bool) string {
+func physicalName(stack, logical string, limit int, lower bool) string {
 	suffix := randomUpper(12)
 	if lower {
 		suffix = strings.ToLower(suffix)
 	}
 	base := stack + "-" + logical
-	if room := max - len(suffix) - 1; len(base) > room && room > 0 {
+	if room := limit - len(suffix) - 1; len(base) > room && room > 0 {
 		base = base[:room]
 	}
 	name := base + "-" + suffix

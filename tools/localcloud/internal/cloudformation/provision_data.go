@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -346,5 +345,3 @@ func snsProvisioners(c *sns.Client) map[string]Provisioner {
 		},
 	}
 }
-
-var _ = strings.TrimSpace

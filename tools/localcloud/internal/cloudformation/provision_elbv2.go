@@ -32,10 +32,10 @@ func (f funcs) Delete(ctx context.Context, r *Request, prev Result) error {
 }
 
 // changedKeys lists the top-level properties that differ between old and new.
-func changedKeys(old, new map[string]any) []string {
+func changedKeys(old, next map[string]any) []string {
 	var out []string
 	seen := map[string]bool{}
-	for k, v := range new {
+	for k, v := range next {
 		seen[k] = true
 		if ov, ok := old[k]; !ok || !equalValues(ov, v) {
 			out = append(out, k)
@@ -51,15 +51,13 @@ func changedKeys(old, new map[string]any) []string {
 
 func elbv2Provisioners(c *elb.Client) map[string]Provisioner {
 	const svc = "ElasticLoadBalancingV2"
-	attrs := func(v any) []elbtypes.LoadBalancerAttribute {
+	attrs := func(v any) ([]elbtypes.LoadBalancerAttribute, error) {
 		var out []elbtypes.LoadBalancerAttribute
-		convert(v, &out)
-		return out
+		return out, convert(v, &out)
 	}
-	tgAttrs := func(v any) []elbtypes.TargetGroupAttribute {
+	tgAttrs := func(v any) ([]elbtypes.TargetGroupAttribute, error) {
 		var out []elbtypes.TargetGroupAttribute
-		convert(v, &out)
-		return out
+		return out, convert(v, &out)
 	}
 	lbResult := func(lb elbtypes.LoadBalancer) Result {
 		arn := aws.ToString(lb.LoadBalancerArn)
@@ -101,7 +99,11 @@ func elbv2Provisioners(c *elb.Client) map[string]Provisioner {
 					return Result{}, handlerError(r.Type, svc, err)
 				}
 				lb := out.LoadBalancers[0]
-				if a := attrs(r.Properties["LoadBalancerAttributes"]); len(a) > 0 {
+				a, err := attrs(r.Properties["LoadBalancerAttributes"])
+				if err != nil {
+					return lbResult(lb), err
+				}
+				if len(a) > 0 {
 					if _, err := c.ModifyLoadBalancerAttributes(ctx, &elb.ModifyLoadBalancerAttributesInput{LoadBalancerArn: lb.LoadBalancerArn, Attributes: a}); err != nil {
 						return lbResult(lb), handlerError(r.Type, svc, err)
 					}
@@ -116,7 +118,11 @@ func elbv2Provisioners(c *elb.Client) map[string]Provisioner {
 						return Result{}, fmt.Errorf("localcloud cannot change %s of a load balancer in place yet", k)
 					}
 				}
-				if _, err := c.ModifyLoadBalancerAttributes(ctx, &elb.ModifyLoadBalancerAttributesInput{LoadBalancerArn: aws.String(prev.PhysicalID), Attributes: attrs(r.Properties["LoadBalancerAttributes"])}); err != nil {
+				a, err := attrs(r.Properties["LoadBalancerAttributes"])
+				if err != nil {
+					return Result{}, err
+				}
+				if _, err := c.ModifyLoadBalancerAttributes(ctx, &elb.ModifyLoadBalancerAttributesInput{LoadBalancerArn: aws.String(prev.PhysicalID), Attributes: a}); err != nil {
 					return Result{}, handlerError(r.Type, svc, err)
 				}
 				return prev, nil
@@ -143,7 +149,11 @@ func elbv2Provisioners(c *elb.Client) map[string]Provisioner {
 					return Result{}, handlerError(r.Type, svc, err)
 				}
 				tg := out.TargetGroups[0]
-				if a := tgAttrs(r.Properties["TargetGroupAttributes"]); len(a) > 0 {
+				a, err := tgAttrs(r.Properties["TargetGroupAttributes"])
+				if err != nil {
+					return tgResult(tg), err
+				}
+				if len(a) > 0 {
 					if _, err := c.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{TargetGroupArn: tg.TargetGroupArn, Attributes: a}); err != nil {
 						return tgResult(tg), handlerError(r.Type, svc, err)
 					}
@@ -159,7 +169,11 @@ func elbv2Provisioners(c *elb.Client) map[string]Provisioner {
 				if _, err := c.ModifyTargetGroup(ctx, &in); err != nil {
 					return Result{}, handlerError(r.Type, svc, err)
 				}
-				if a := tgAttrs(r.Properties["TargetGroupAttributes"]); len(a) > 0 {
+				a, err := tgAttrs(r.Properties["TargetGroupAttributes"])
+				if err != nil {
+					return Result{}, err
+				}
+				if len(a) > 0 {
 					if _, err := c.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{TargetGroupArn: in.TargetGroupArn, Attributes: a}); err != nil {
 						return Result{}, handlerError(r.Type, svc, err)
 					}

@@ -2,7 +2,6 @@ package cloudformation
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -62,14 +61,18 @@ func eventsProvisioners(c *eventbridge.Client) map[string]Provisioner {
 			}
 			if tout.FailedEntryCount > 0 {
 				e := tout.FailedEntries[0]
-				return Result{}, fmt.Errorf("Resource handler returned message: \"target %s: %s\" (Service: %s, HandlerErrorCode: %s)", aws.ToString(e.TargetId), aws.ToString(e.ErrorMessage), svc, aws.ToString(e.ErrorCode))
+				return Result{}, msgf("Resource handler returned message: \"target %s: %s\" (Service: %s, HandlerErrorCode: %s)", aws.ToString(e.TargetId), aws.ToString(e.ErrorMessage), svc, aws.ToString(e.ErrorCode))
 			}
 		}
 		return Result{PhysicalID: name, Attributes: map[string]any{"Arn": aws.ToString(out.RuleArn)}}, nil
 	}
+	// oldTargets reads targets the rule was made with: they converted once
+	// already, so an error here cannot happen and leaves none to remove.
 	oldTargets := func(props map[string]any) []ebtypes.Target {
 		var t []ebtypes.Target
-		convert(props["Targets"], &t)
+		if err := convert(props["Targets"], &t); err != nil {
+			return nil
+		}
 		return t
 	}
 	return map[string]Provisioner{
@@ -125,7 +128,7 @@ func lambdaProvisioners(c *lambda.Client) map[string]Provisioner {
 				p := config(r)
 				if code, ok := r.Properties["Code"].(map[string]any); ok {
 					if _, inline := code["ZipFile"]; inline {
-						return Result{}, fmt.Errorf("Code.ZipFile (inline code) is not supported by localcloud; upload a package to S3 and use S3Bucket/S3Key")
+						return Result{}, msgf("Code.ZipFile (inline code) is not supported by localcloud; upload a package to S3 and use S3Bucket/S3Key")
 					}
 					p["Code"] = code
 				}

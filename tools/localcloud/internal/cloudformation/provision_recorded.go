@@ -3,6 +3,7 @@ package cloudformation
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -52,7 +53,7 @@ func requireProps(r *Request, names ...string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("Properties validation failed for resource %s with message: #: required key [%s] not found", r.LogicalID, strings.Join(missing, ", "))
+		return msgf("Properties validation failed for resource %s with message: #: required key [%s] not found", r.LogicalID, strings.Join(missing, ", "))
 	}
 	return nil
 }
@@ -75,7 +76,7 @@ func recordedProvisioners() map[string]Provisioner {
 		"AWS::EC2::VPC": recorded{make: func(r *Request, prev *Result) (Result, error) {
 			if _, ok := r.Properties["CidrBlock"]; !ok {
 				if err := requireProps(r, "Ipv4IpamPoolId"); err != nil {
-					return Result{}, fmt.Errorf("Properties validation failed for resource %s with message: #: required key [CidrBlock] not found", r.LogicalID)
+					return Result{}, msgf("Properties validation failed for resource %s with message: #: required key [CidrBlock] not found", r.LogicalID)
 				}
 			}
 			id := keep(prev, func() string { return ec2ID("vpc") })
@@ -118,7 +119,7 @@ func recordedProvisioners() map[string]Provisioner {
 				gw = str(r.Properties, "VpnGatewayId")
 			}
 			if gw == "" {
-				return Result{}, fmt.Errorf("Properties validation failed for resource %s with message: #: one of InternetGatewayId or VpnGatewayId is required", r.LogicalID)
+				return Result{}, msgf("Properties validation failed for resource %s with message: #: one of InternetGatewayId or VpnGatewayId is required", r.LogicalID)
 			}
 			typ := "igw"
 			if strings.HasPrefix(gw, "vgw-") {
@@ -152,7 +153,7 @@ func recordedProvisioners() map[string]Provisioner {
 				dest = str(r.Properties, "DestinationPrefixListId")
 			}
 			if dest == "" {
-				return Result{}, fmt.Errorf("Properties validation failed for resource %s with message: #: a destination (DestinationCidrBlock, DestinationIpv6CidrBlock or DestinationPrefixListId) is required", r.LogicalID)
+				return Result{}, msgf("Properties validation failed for resource %s with message: #: a destination (DestinationCidrBlock, DestinationIpv6CidrBlock or DestinationPrefixListId) is required", r.LogicalID)
 			}
 			id := str(r.Properties, "RouteTableId") + "|" + dest
 			return Result{PhysicalID: id, Attributes: map[string]any{"CidrBlock": dest}}, nil
@@ -226,7 +227,6 @@ func recordedProvisioners() map[string]Provisioner {
 }
 
 func hexByte(s string) int {
-	n := 0
-	fmt.Sscanf(s, "%x", &n)
-	return n
+	n, _ := strconv.ParseUint(s, 16, 8) // s is two hex digits from randomHex
+	return int(n)
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwlogs "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
@@ -214,8 +213,6 @@ func ecrProvisioners(c *ecr.Client) map[string]Provisioner {
 	}
 }
 
-var _ = ecrtypes.ImageTagMutabilityImmutable
-
 func autoscalingProvisioners(c *aas.Client) map[string]Provisioner {
 	const svc = "ApplicationAutoScaling"
 	register := func(ctx context.Context, r *Request) (Result, error) {
@@ -237,7 +234,7 @@ func autoscalingProvisioners(c *aas.Client) map[string]Provisioner {
 		if tid := str(r.Properties, "ScalingTargetId"); tid != "" {
 			parts := strings.Split(tid, "|")
 			if len(parts) != 3 {
-				return Result{}, fmt.Errorf("ScalingTargetId %q is not a scalable target's id (resource|dimension|namespace)", tid)
+				return Result{}, msgf("ScalingTargetId %q is not a scalable target's id (resource|dimension|namespace)", tid)
 			}
 			in.ResourceId = aws.String(parts[0])
 			in.ScalableDimension = aastypes.ScalableDimension(parts[1])

@@ -2,6 +2,7 @@ package cloudformation
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -151,8 +152,8 @@ func (s *Schemas) Validate(typ string, props map[string]any) (map[string]any, er
 		if err == nil {
 			return fromSchemaValue(inst).(map[string]any), nil
 		}
-		ve, ok := err.(*jsonschema.ValidationError)
-		if !ok {
+		var ve *jsonschema.ValidationError
+		if !errors.As(err, &ve) {
 			return nil, err
 		}
 		leaves := leafErrors(ve)
@@ -176,9 +177,9 @@ func (s *Schemas) Validate(typ string, props map[string]any) (map[string]any, er
 		}
 		sort.Strings(msgs)
 		msgs = slices.Compact(msgs)
-		return nil, fmt.Errorf("%s", strings.Join(msgs, ", "))
+		return nil, errors.New(strings.Join(msgs, ", "))
 	}
-	return nil, fmt.Errorf("#: properties do not settle to valid types")
+	return nil, msgf("#: properties do not settle to valid types")
 }
 
 const unknownMarker = "{{localcloud:unknown:"

@@ -63,16 +63,16 @@ var logicalIDPattern = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 func ParseTemplate(body string) (*Template, error) {
 	trimmed := strings.TrimSpace(body)
 	if trimmed == "" {
-		return nil, fmt.Errorf("Template format error: template body is empty")
+		return nil, msgf("Template format error: template body is empty")
 	}
 	if !strings.HasPrefix(trimmed, "{") {
-		return nil, fmt.Errorf("Template format error: localcloud reads JSON templates only; render YAML to JSON first")
+		return nil, msgf("Template format error: localcloud reads JSON templates only; render YAML to JSON first")
 	}
 	dec := json.NewDecoder(bytes.NewReader([]byte(trimmed)))
 	dec.UseNumber()
 	var raw map[string]any
 	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("Template format error: JSON not well-formed. (%v)", err)
+		return nil, msgf("Template format error: JSON not well-formed. (%v)", err)
 	}
 	t := &Template{
 		Parameters: map[string]*Parameter{},
@@ -84,23 +84,23 @@ func ParseTemplate(body string) (*Template, error) {
 	known := []string{"AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Mappings", "Conditions", "Rules", "Resources", "Outputs", "Transform"}
 	for k := range raw {
 		if !slices.Contains(known, k) {
-			return nil, fmt.Errorf("Template format error: Invalid template property or properties [%s]", k)
+			return nil, msgf("Template format error: Invalid template property or properties [%s]", k)
 		}
 	}
 	if _, ok := raw["Transform"]; ok {
-		return nil, fmt.Errorf("Template format error: localcloud does not run transforms (Transform); expand the template first")
+		return nil, msgf("Template format error: localcloud does not run transforms (Transform); expand the template first")
 	}
 	if v, ok := raw["AWSTemplateFormatVersion"]; ok {
 		s, _ := v.(string)
 		if s != "2010-09-09" {
-			return nil, fmt.Errorf("Template format error: Unsupported template version %v", v)
+			return nil, msgf("Template format error: Unsupported template version %v", v)
 		}
 		t.FormatVersion = s
 	}
 	if v, ok := raw["Description"]; ok {
 		s, ok := v.(string)
 		if !ok {
-			return nil, fmt.Errorf("Template format error: Description must be a string")
+			return nil, msgf("Template format error: Description must be a string")
 		}
 		t.Description = s
 	}
@@ -110,18 +110,18 @@ func ParseTemplate(body string) (*Template, error) {
 	if v, ok := raw["Mappings"]; ok {
 		m, ok := v.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("Template format error: Every Mappings member must be an object")
+			return nil, msgf("Template format error: Every Mappings member must be an object")
 		}
 		for name, top := range m {
 			tm, ok := top.(map[string]any)
 			if !ok {
-				return nil, fmt.Errorf("Template format error: Mapping %s must be an object", name)
+				return nil, msgf("Template format error: Mapping %s must be an object", name)
 			}
 			t.Mappings[name] = map[string]map[string]any{}
 			for k, second := range tm {
 				sm, ok := second.(map[string]any)
 				if !ok {
-					return nil, fmt.Errorf("Template format error: Mapping %s key %s must be an object", name, k)
+					return nil, msgf("Template format error: Mapping %s key %s must be an object", name, k)
 				}
 				t.Mappings[name][k] = sm
 			}
@@ -130,13 +130,13 @@ func ParseTemplate(body string) (*Template, error) {
 	if v, ok := raw["Conditions"]; ok {
 		m, ok := v.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("Template format error: Conditions must be an object")
+			return nil, msgf("Template format error: Conditions must be an object")
 		}
 		t.Conditions = m
 	}
 	res, ok := raw["Resources"].(map[string]any)
 	if !ok || len(res) == 0 {
-		return nil, fmt.Errorf("Template format error: At least one Resources member must be defined.")
+		return nil, msgf("Template format error: At least one Resources member must be defined.")
 	}
 	for id, v := range res {
 		r, err := parseResource(id, v)
@@ -148,16 +148,16 @@ func ParseTemplate(body string) (*Template, error) {
 	if v, ok := raw["Outputs"]; ok {
 		m, ok := v.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("Template format error: Outputs must be an object")
+			return nil, msgf("Template format error: Outputs must be an object")
 		}
 		for id, ov := range m {
 			om, ok := ov.(map[string]any)
 			if !ok {
-				return nil, fmt.Errorf("Template format error: Output %s must be an object", id)
+				return nil, msgf("Template format error: Output %s must be an object", id)
 			}
 			val, ok := om["Value"]
 			if !ok {
-				return nil, fmt.Errorf("Template format error: Every Outputs member must contain a Value object, the Outputs member %s does not", id)
+				return nil, msgf("Template format error: Every Outputs member must contain a Value object, the Outputs member %s does not", id)
 			}
 			o := &Output{Value: val}
 			o.Description, _ = om["Description"].(string)
@@ -177,20 +177,20 @@ func (t *Template) parseParameters(v any) error {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return fmt.Errorf("Template format error: Parameters must be an object")
+		return msgf("Template format error: Parameters must be an object")
 	}
 	for name, pv := range m {
 		pm, ok := pv.(map[string]any)
 		if !ok {
-			return fmt.Errorf("Template format error: Parameter %s must be an object", name)
+			return msgf("Template format error: Parameter %s must be an object", name)
 		}
 		p := &Parameter{}
 		p.Type, _ = pm["Type"].(string)
 		if p.Type == "" {
-			return fmt.Errorf("Template format error: Every Parameters object must contain a Type member.")
+			return msgf("Template format error: Every Parameters object must contain a Type member.")
 		}
 		if !validParamType(p.Type) {
-			return fmt.Errorf("Template format error: Unrecognized parameter type: %s", p.Type)
+			return msgf("Template format error: Unrecognized parameter type: %s", p.Type)
 		}
 		if d, ok := pm["Default"]; ok {
 			s := scalarString(d)
@@ -204,7 +204,7 @@ func (t *Template) parseParameters(v any) error {
 		p.AllowedPattern, _ = pm["AllowedPattern"].(string)
 		if p.AllowedPattern != "" {
 			if _, err := regexp.Compile(p.AllowedPattern); err != nil {
-				return fmt.Errorf("Template format error: Parameter %s AllowedPattern: %v", name, err)
+				return msgf("Template format error: Parameter %s AllowedPattern: %v", name, err)
 			}
 		}
 		p.NoEcho = truthy(pm["NoEcho"])
@@ -229,28 +229,28 @@ func validParamType(typ string) bool {
 
 func parseResource(id string, v any) (*Resource, error) {
 	if !logicalIDPattern.MatchString(id) {
-		return nil, fmt.Errorf("Template format error: Resource name %s is non alphanumeric.", id)
+		return nil, msgf("Template format error: Resource name %s is non alphanumeric.", id)
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("Template format error: [/Resources/%s] resource definition is malformed", id)
+		return nil, msgf("Template format error: [/Resources/%s] resource definition is malformed", id)
 	}
 	r := &Resource{}
 	for k := range m {
 		switch k {
 		case "Type", "Properties", "DependsOn", "Condition", "DeletionPolicy", "UpdateReplacePolicy", "Metadata", "CreationPolicy", "UpdatePolicy":
 		default:
-			return nil, fmt.Errorf("Template format error: Unrecognized resource attribute %s in resource %s", k, id)
+			return nil, msgf("Template format error: Unrecognized resource attribute %s in resource %s", k, id)
 		}
 	}
 	r.Type, _ = m["Type"].(string)
 	if r.Type == "" {
-		return nil, fmt.Errorf("Template format error: [/Resources/%s] Every Resources object must contain a Type member.", id)
+		return nil, msgf("Template format error: [/Resources/%s] Every Resources object must contain a Type member.", id)
 	}
 	if p, ok := m["Properties"]; ok {
 		pm, ok := p.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("Template format error: [/Resources/%s/Properties] Properties must be an object", id)
+			return nil, msgf("Template format error: [/Resources/%s/Properties] Properties must be an object", id)
 		}
 		r.Properties = pm
 	}
@@ -262,12 +262,12 @@ func parseResource(id string, v any) (*Resource, error) {
 		for _, e := range d {
 			s, ok := e.(string)
 			if !ok {
-				return nil, fmt.Errorf("Template format error: [/Resources/%s/DependsOn] DependsOn must be a string or a list of strings", id)
+				return nil, msgf("Template format error: [/Resources/%s/DependsOn] DependsOn must be a string or a list of strings", id)
 			}
 			r.DependsOn = append(r.DependsOn, s)
 		}
 	default:
-		return nil, fmt.Errorf("Template format error: [/Resources/%s/DependsOn] DependsOn must be a string or a list of strings", id)
+		return nil, msgf("Template format error: [/Resources/%s/DependsOn] DependsOn must be a string or a list of strings", id)
 	}
 	r.Condition, _ = m["Condition"].(string)
 	r.DeletionPolicy, _ = m["DeletionPolicy"].(string)
@@ -276,7 +276,7 @@ func parseResource(id string, v any) (*Resource, error) {
 		switch pol {
 		case "", "Delete", "Retain", "RetainExceptOnCreate", "Snapshot":
 		default:
-			return nil, fmt.Errorf("Template format error: Unrecognized DeletionPolicy %s for resource %s", pol, id)
+			return nil, msgf("Template format error: Unrecognized DeletionPolicy %s for resource %s", pol, id)
 		}
 	}
 	return r, nil
@@ -288,17 +288,17 @@ func (t *Template) checkReferences() error {
 	for id, r := range t.Resources {
 		if r.Condition != "" {
 			if _, ok := t.Conditions[r.Condition]; !ok {
-				return fmt.Errorf("Template format error: Unresolved dependencies [%s]. Cannot reference resources in the Conditions block of the template", r.Condition)
+				return msgf("Template format error: Unresolved dependencies [%s]. Cannot reference resources in the Conditions block of the template", r.Condition)
 			}
 		}
 		for _, d := range r.DependsOn {
 			if _, ok := t.Resources[d]; !ok {
-				return fmt.Errorf("Template format error: Unresolved resource dependencies [%s] in the Resources block of the template", d)
+				return msgf("Template format error: Unresolved resource dependencies [%s] in the Resources block of the template", d)
 			}
 		}
 		refs, err := references(r.Properties)
 		if err != nil {
-			return fmt.Errorf("Template error: resource %s: %w", id, err)
+			return msgf("Template error: resource %s: %w", id, err)
 		}
 		for _, ref := range refs {
 			if _, ok := t.Resources[ref]; ok {
@@ -310,17 +310,17 @@ func (t *Template) checkReferences() error {
 			if isPseudo(ref) {
 				continue
 			}
-			return fmt.Errorf("Template format error: Unresolved resource dependencies [%s] in the Resources block of the template", ref)
+			return msgf("Template format error: Unresolved resource dependencies [%s] in the Resources block of the template", ref)
 		}
 	}
 	for id, o := range t.Outputs {
 		refs, err := references(o.Value)
 		if err != nil {
-			return fmt.Errorf("Template error: output %s: %w", id, err)
+			return msgf("Template error: output %s: %w", id, err)
 		}
 		for _, ref := range refs {
 			if _, ok := t.Resources[ref]; !ok && t.Parameters[ref] == nil && !isPseudo(ref) {
-				return fmt.Errorf("Template format error: Unresolved resource dependencies [%s] in the Outputs block of the template", ref)
+				return msgf("Template format error: Unresolved resource dependencies [%s] in the Outputs block of the template", ref)
 			}
 		}
 	}
@@ -366,7 +366,7 @@ func (t *Template) order() ([]string, error) {
 	visit = func(id string, path []string) error {
 		switch state[id] {
 		case 1:
-			return fmt.Errorf("Template format error: Circular dependency between resources: [%s]", strings.Join(append(path, id), ", "))
+			return msgf("Template format error: Circular dependency between resources: [%s]", strings.Join(append(path, id), ", "))
 		case 2:
 			return nil
 		}
@@ -402,7 +402,7 @@ func references(v any) ([]string, error) {
 					case "Ref":
 						s, ok := a.(string)
 						if !ok {
-							return fmt.Errorf("Ref must name a resource or parameter")
+							return msgf("Ref must name a resource or parameter")
 						}
 						out = append(out, s)
 						return nil
@@ -457,7 +457,7 @@ func getAttArgs(a any) (id, attr string, err error) {
 	case string:
 		id, attr, ok := strings.Cut(c, ".")
 		if !ok {
-			return "", "", fmt.Errorf("Template error: Fn::GetAtt %q must be LogicalId.Attribute", c)
+			return "", "", msgf("Template error: Fn::GetAtt %q must be LogicalId.Attribute", c)
 		}
 		return id, attr, nil
 	case []any:
@@ -469,7 +469,7 @@ func getAttArgs(a any) (id, attr string, err error) {
 			}
 		}
 	}
-	return "", "", fmt.Errorf("Template error: every Fn::GetAtt object requires two non-empty parameters")
+	return "", "", msgf("Template error: every Fn::GetAtt object requires two non-empty parameters")
 }
 
 func subArgs(a any) (string, map[string]any, error) {
@@ -485,7 +485,7 @@ func subArgs(a any) (string, map[string]any, error) {
 			}
 		}
 	}
-	return "", nil, fmt.Errorf("Template error: Fn::Sub takes a string or [string, {variables}]")
+	return "", nil, msgf("Template error: Fn::Sub takes a string or [string, {variables}]")
 }
 
 // subNames lists the ${Name} placeholders of a Fn::Sub string; ${!Literal}

@@ -67,7 +67,7 @@ func (d *deployment) updateResource(id string, touched map[string]touch) error {
 	if err == nil && replace {
 		if np, ok := nameProps[tr.Type]; ok && old.Type == tr.Type {
 			if _, named := props[np]; named && !slices.Contains(changed, np) {
-				err = fmt.Errorf("CloudFormation cannot update a stack when a custom-named resource requires replacing. Rename %s and update the stack again.", prev.PhysicalID)
+				err = msgf("CloudFormation cannot update a stack when a custom-named resource requires replacing. Rename %s and update the stack again.", prev.PhysicalID)
 			}
 		}
 	}
@@ -208,7 +208,9 @@ func (b *Backend) cleanup(st *Stack, d *deployment, oldTmpl *Template, touched m
 		if keep {
 			old.DeletionPolicy = "Retain"
 		}
-		b.deleteResource(st, old.LogicalID, old, true)
+		// A replaced resource that fails to go is reported in its event;
+		// the update has succeeded already.
+		_ = b.deleteResource(st, old.LogicalID, old, true)
 	}
 	deps := map[string][]string{}
 	if oldTmpl != nil {
@@ -219,7 +221,7 @@ func (b *Backend) cleanup(st *Stack, d *deployment, oldTmpl *Template, touched m
 		}
 	}
 	walk(removed, reverse(removed, deps), func(id string) error {
-		b.deleteResource(st, id, recs[id], true)
+		_ = b.deleteResource(st, id, recs[id], true)
 		return nil // a resource that fails to go is reported, not rolled back
 	})
 }
