@@ -147,30 +147,36 @@ func TestRollingHonoursPercents(t *testing.T) {
 	}
 	e.eventually("two tasks run", 15*time.Second, func() bool { return e.running("web", 2) })
 	v2 := e.taskDef("web", "APP_VERSION=v2")
-	arn := e.deploy(v2)
+	e.events.mu.Lock()
+	from := len(e.events.events)
+	e.events.mu.Unlock()
+	d := e.await(e.deploy(v2), 30*time.Second, nil)
+	// Replay the task state changes, emitted in order under the
+	// scheduler's lock, to see every intermediate state exactly.
+	type state struct{ last, desired string }
+	tasks := map[string]state{}
 	maxLive, minRunning := 0, 2
-	d := e.await(arn, 30*time.Second, func(string) {
+	e.events.mu.Lock()
+	for i, ev := range e.events.events {
+		if ev.DetailType != "ECS Task State Change" {
+			continue
+		}
+		tasks[ev.Detail["taskArn"].(string)] = state{ev.Detail["lastStatus"].(string), ev.Detail["desiredStatus"].(string)}
+		if i < from {
+			continue
+		}
 		live, running := 0, 0
-		for _, task := range e.tasks("web") {
-			if aws.ToString(task.LastStatus) != "STOPPED" {
+		for _, st := range tasks {
+			if st.last != "STOPPED" {
 				live++
 			}
-			if aws.ToString(task.LastStatus) == "RUNNING" {
+			if st.last == "RUNNING" && st.desired == "RUNNING" {
 				running++
 			}
 		}
-		// ListTasks lists desired RUNNING only; count draining ones too.
-		stopping, _ := e.ecs.ListTasks(ctx, &ecsapi.ListTasksInput{Cluster: aws.String("c1"), DesiredStatus: types.DesiredStatusStopped})
-		if len(stopping.TaskArns) > 0 {
-			ds, _ := e.ecs.DescribeTasks(ctx, &ecsapi.DescribeTasksInput{Cluster: aws.String("c1"), Tasks: stopping.TaskArns})
-			for _, task := range ds.Tasks {
-				if aws.ToString(task.LastStatus) != "STOPPED" {
-					live++
-				}
-			}
-		}
 		maxLive, minRunning = max(maxLive, live), min(minRunning, running)
-	})
+	}
+	e.events.mu.Unlock()
 	if d.Status != types.ServiceDeploymentStatusSuccessful {
 		t.Fatalf("deployment = %s (%s), want SUCCESSFUL", d.Status, aws.ToString(d.StatusReason))
 	}
