@@ -63,7 +63,7 @@ func (s Store) Save(name string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode state %s: %w", name, err)
 	}
-	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(s.Dir, 0o750); err != nil {
 		return fmt.Errorf("create state dir: %w", err)
 	}
 	f, err := os.CreateTemp(s.Dir, "."+name+".*.tmp")
