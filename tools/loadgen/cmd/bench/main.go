@@ -162,11 +162,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	appLoaded, baseLoaded := rss(app.cmd.Process.Pid), rss(base.cmd.Process.Pid)
 	otherShare := others()
 
-	fmt.Fprintf(out, "| endpoint | server | requests/s | server CPU | requests per CPU-second | p50 | p99 | p99 best round | at rate |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(out, "| endpoint | server | requests/s | server CPUs busy | requests per CPU-second | p50 | p99 | p99 best round | at rate |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, path := range o.paths {
 		for _, name := range []string{base.name, app.name} {
 			r := results[path][name]
-			fmt.Fprintf(out, "| %s | %s | %.0f | %.0f%% | %.0f | %s | %s | %s | %.0f/s |\n", path, name, r.rps, 100*r.cpu, r.perCPU(), ms(r.p50), ms(r.p99), ms(r.p99best), r.rate)
+			fmt.Fprintf(out, "| %s | %s | %.0f | %.2f | %.0f | %s | %s | %s | %.0f/s |\n", path, name, r.rps, r.cpu, r.perCPU(), ms(r.p50), ms(r.p99), ms(r.p99best), r.rate)
 		}
 		a, b := results[path][app.name], results[path][base.name]
 		fmt.Fprintf(out, "| %s | **app / baseline** | **%.2f×** | | **%.2f×** | %.2f× | %.2f× | %.2f× | |\n", path, a.rps/b.rps, a.perCPU()/b.perCPU(), ratio(a.p50, b.p50), ratio(a.p99, b.p99), ratio(a.p99best, b.p99best))
@@ -198,7 +198,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	for _, path := range o.paths {
 		for _, name := range []string{base.name, app.name} {
 			if r := results[path][name]; r.cpu < 0.9*float64(serverCPUs) {
-				fmt.Fprintf(out, "note: %s %s used %.0f%% of its %d CPU(s) at saturation: the generator, not the server, set the pace; compare requests per CPU-second\n", name, path, 100*r.cpu, serverCPUs)
+				fmt.Fprintf(out, "note: %s %s used %.2f of the %d CPU(s) it may use at saturation: the generator, not the server, set the pace; compare requests per CPU-second\n", name, path, r.cpu, serverCPUs)
 			}
 		}
 	}
