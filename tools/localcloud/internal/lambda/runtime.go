@@ -72,6 +72,7 @@ type instance struct {
 	mu       sync.Mutex
 	current  *invocation
 	invStart time.Time
+	answered string // the last invocation answered
 	initErr  []byte
 	killWhy  string
 	timedOut *invocation
@@ -291,15 +292,22 @@ func (in *instance) sink() LogSink {
 }
 
 // take ends the current invocation if id names it, reporting when it
-// started.
-func (in *instance) take(id string) (*invocation, time.Time, bool) {
+// started. Otherwise it writes the error the Runtime API answers, as the
+// Runtime Interface Emulator renders it: 403 InvalidStateTransition for an
+// invocation already answered, 400 InvalidRequestID for any other id.
+func (in *instance) take(w http.ResponseWriter, id string) (*invocation, time.Time, bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.current == nil || in.current.id != id {
+		if in.current == nil && id != "" && id == in.answered {
+			writeRuntimeError(w, http.StatusForbidden, "InvalidStateTransition", "State transition from Ready to InvocationResponse failed for runtime. Error: the invocation was already answered")
+		} else {
+			writeRuntimeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
+		}
 		return nil, time.Time{}, false
 	}
 	inv := in.current
-	in.current = nil
+	in.current, in.answered = nil, id
 	return inv, in.invStart, true
 }
 
@@ -325,9 +333,8 @@ func readLimited(r *http.Request) ([]byte, error) {
 func (in *instance) response(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	body, err := readLimited(r)
-	inv, started, ok := in.take(id)
+	inv, started, ok := in.take(w, id)
 	if !ok {
-		writeRuntimeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 		return
 	}
 	if err != nil {
@@ -366,9 +373,8 @@ func runtimeErrorBody(body []byte, errType string) []byte {
 func (in *instance) invocationError(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	body, _ := readLimited(r)
-	inv, started, ok := in.take(id)
+	inv, started, ok := in.take(w, id)
 	if !ok {
-		writeRuntimeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 		return
 	}
 	in.finish(inv, started)

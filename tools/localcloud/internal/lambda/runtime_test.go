@@ -1,0 +1,164 @@
+package lambda_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/lambda"
+)
+
+// scriptZip is a function whose bootstrap only publishes its Runtime API
+// address, so the test can play the runtime over raw HTTP.
+func scriptZip(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Store}
+	h.SetMode(0o755)
+	w, err := zw.CreateHeader(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, "#!/bin/sh\nprintf '%s' \"$AWS_LAMBDA_RUNTIME_API\" > \"$API_FILE.tmp\" && mv \"$API_FILE.tmp\" \"$API_FILE\"\nexec sleep 120\n")
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+type invokeResult struct {
+	out []byte
+	err error
+}
+
+// TestRuntimeAPIConformance drives the Runtime API as a runtime would, and
+// checks the answers against the shapes the AWS Lambda Runtime Interface
+// Emulator (github.com/aws/aws-lambda-runtime-interface-emulator,
+// internal/lambda/rapi) renders: routes under /2018-06-01/runtime, 200 with
+// the Lambda-Runtime-* headers for next, 202 {"status":"OK"} for answers,
+// 400 InvalidRequestID for an unknown id, 403 InvalidStateTransition for an
+// invocation answered twice.
+func TestRuntimeAPIConformance(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	apiFile := filepath.Join(t.TempDir(), "api")
+	out, err := e.client.CreateFunction(ctx, &awslambda.CreateFunctionInput{
+		FunctionName: aws.String("manual"), Runtime: types.RuntimeProvidedal2023, Role: aws.String(role),
+		Code: &types.FunctionCode{ZipFile: scriptZip(t)}, Timeout: aws.Int32(30),
+		Environment: &types.Environment{Variables: map[string]string{"API_FILE": apiFile}},
+	})
+	if err != nil {
+		t.Fatalf("CreateFunction: %v", err)
+	}
+	arn := aws.ToString(out.FunctionArn)
+	invoke := func(payload string) chan invokeResult {
+		c := make(chan invokeResult, 1)
+		go func() {
+			out, err := e.b.Invoke(ctx, "manual", []byte(payload))
+			c <- invokeResult{out, err}
+		}()
+		return c
+	}
+	first := invoke(`{"q":1}`)
+	var api string
+	waitFor(t, 10*time.Second, "the bootstrap to publish AWS_LAMBDA_RUNTIME_API", func() bool {
+		b, _ := os.ReadFile(apiFile)
+		api = string(b)
+		return api != ""
+	})
+	base := "http://" + api + "/2018-06-01/runtime/"
+	call := func(method, path, body string, header ...string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	next := func() (string, http.Header) {
+		t.Helper()
+		resp, body := call("GET", "invocation/next", "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET invocation/next = %d %s, want 200", resp.StatusCode, body)
+		}
+		return body, resp.Header
+	}
+
+	before := time.Now()
+	body, h := next()
+	id := h.Get("Lambda-Runtime-Aws-Request-Id")
+	deadline, _ := strconv.ParseInt(h.Get("Lambda-Runtime-Deadline-Ms"), 10, 64)
+	if body != `{"q":1}` || id == "" || h.Get("Lambda-Runtime-Invoked-Function-Arn") != arn || h.Get("Lambda-Runtime-Trace-Id") == "" || h.Get("Content-Type") != "application/json" {
+		t.Errorf("next = %s with headers %v, want the payload, a request id, the function ARN, a trace id, application/json", body, h)
+	}
+	if d := time.UnixMilli(deadline).Sub(before); d <= 25*time.Second || d > 31*time.Second {
+		t.Errorf("Lambda-Runtime-Deadline-Ms is %v after the invoke, want the 30 s timeout", d)
+	}
+
+	tests := []struct {
+		name, path, body string
+		wantStatus       int
+		wantBody         string
+	}{
+		{"unknown request id", "invocation/not-" + id + "/response", `{}`, 400, `{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}`},
+		{"response", "invocation/" + id + "/response", `{"ok":true}`, 202, `{"status":"OK"}`},
+		{"second response", "invocation/" + id + "/response", `{"ok":false}`, 403, `"errorType":"InvalidStateTransition"`},
+	}
+	for _, tt := range tests {
+		resp, got := call("POST", tt.path, tt.body)
+		if resp.StatusCode != tt.wantStatus || !strings.Contains(got, tt.wantBody) {
+			t.Errorf("%s: POST %s = %d %s, want %d %s", tt.name, tt.path, resp.StatusCode, got, tt.wantStatus, tt.wantBody)
+		}
+	}
+	if r := <-first; r.err != nil || string(r.out) != `{"ok":true}` {
+		t.Errorf("Invoke = %s, %v; want the runtime's response", r.out, r.err)
+	}
+
+	second := invoke(`{"q":2}`)
+	_, h = next()
+	resp, got := call("POST", "invocation/"+h.Get("Lambda-Runtime-Aws-Request-Id")+"/error",
+		`{"errorMessage":"boom","errorType":"Custom"}`, "Lambda-Runtime-Function-Error-Type", "Custom")
+	if resp.StatusCode != 202 || got != `{"status":"OK"}` {
+		t.Errorf("POST error = %d %s, want 202 {\"status\":\"OK\"}", resp.StatusCode, got)
+	}
+	r := <-second
+	var fe *lambda.FunctionError
+	if !errors.As(r.err, &fe) || !strings.Contains(string(fe.Payload), `"errorMessage":"boom"`) {
+		t.Errorf("Invoke after /error = %s, %v; want a FunctionError with the runtime's error", r.out, r.err)
+	}
+
+	third := invoke(`{"q":3}`)
+	next()
+	resp, got = call("POST", "init/error", `{"errorMessage":"cannot init","errorType":"Runtime.Init"}`, "Lambda-Runtime-Function-Error-Type", "Runtime.Init")
+	if resp.StatusCode != 202 || got != `{"status":"OK"}` {
+		t.Errorf("POST init/error = %d %s, want 202", resp.StatusCode, got)
+	}
+	r = <-third
+	if !errors.As(r.err, &fe) || !strings.Contains(string(fe.Payload), "cannot init") {
+		t.Errorf("Invoke during an init error = %s, %v; want a FunctionError with the init error", r.out, r.err)
+	}
+	var p map[string]string
+	if fe != nil && json.Unmarshal(fe.Payload, &p) != nil {
+		t.Errorf("init error payload %s is not JSON", fe.Payload)
+	}
+}
