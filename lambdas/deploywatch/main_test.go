@@ -27,11 +27,20 @@ import (
 
 func TestMain(m *testing.M) { ledgertest.Main(m) }
 
-// build compiles a package of this module as Lambda does (static, trimmed).
+// BuildFlags build the bootstrap as the Makefile does for Lambda: static,
+// trimmed, and without aws-lambda-go's RPC mode, which only the retired
+// go1.x runtime used (it brings net/rpc and encoding/gob, a third of the
+// binary).
+var buildFlags = []string{"-trimpath", "-tags", "lambda.norpc", "-ldflags", "-s -w"}
+
+// maxBinary is the size the bootstrap must stay under.
+const maxBinary = 15 << 20
+
+// build compiles a package of this module as Lambda does.
 func build(t *testing.T, pkg, name string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), name)
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+	cmd := exec.Command("go", append(append([]string{"build"}, buildFlags...), "-o", out, pkg)...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
@@ -50,10 +59,16 @@ func freeAddr(t *testing.T) string {
 }
 
 // TestInitFailsNamingTheVariable: a bad configuration stops the cold start
-// with a message that says which variable to fix.
+// with a message that says which variable to fix. It also holds the built
+// binary to its size limit.
 func TestInitFailsNamingTheVariable(t *testing.T) {
 	t.Parallel()
 	bin := build(t, ".", "bootstrap")
+	if fi, err := os.Stat(bin); err != nil || fi.Size() > maxBinary {
+		t.Errorf("bootstrap size = %v, %v; want under %d bytes", fi.Size(), err, maxBinary)
+	} else {
+		t.Logf("bootstrap is %.1f MB", float64(fi.Size())/(1<<20))
+	}
 	cmd := exec.Command(bin)
 	cmd.Env = []string{platform.EnvLedgerTable + "=t", platform.EnvCluster + "=c", platform.EnvService + "=s",
 		platform.EnvWatchedAlarms + "=a", platform.EnvEnforcement + "=maybe", platform.EnvGuardWindowMinutes + "=5"}

@@ -349,3 +349,17 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDecode(b *testing.B) {
+	for _, name := range []string{"deployment-rollback-in-progress", "alarm-ok-to-alarm", "hook-production-traffic-shift", "service-action-task-start-impaired"} {
+		data := fixture(b, name)
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, err := Decode(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -33,7 +33,7 @@ var clusters atomic.Int64
 // ledger table, and a handler watching them. The handler reaches ECS
 // through a proxy that counts the calls that change things.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	ecs      *ecs.Client // the test's own, direct
 	ledger   *ledger.Ledger
 	h        *watch.Handler
@@ -69,7 +69,7 @@ func (w *world) count(op string) int32 {
 
 // newWorld creates the cluster, two task definitions (A, B) and the
 // service on A with no tasks, and waits for that first deployment.
-func newWorld(t *testing.T, edit func(*watch.Config)) *world {
+func newWorld(t testing.TB, edit func(*watch.Config)) *world {
 	t.Helper()
 	cloud := ledgertest.Localcloud(t)
 	db := ledgertest.DynamoDB(t)

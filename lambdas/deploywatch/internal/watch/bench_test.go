@@ -1,0 +1,61 @@
+package watch_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// BenchmarkHandle measures one invocation per event type against
+// localcloud (ECS and DynamoDB on loopback), and reports p50 and p99.
+func BenchmarkHandle(b *testing.B) {
+	w := newWorld(b, nil)
+	w.deploy(1, 0)
+	d := w.waitDeployment(2, "SUCCESSFUL")
+	legacy := w.legacyID(1)
+	arn, target := aws.ToString(d.ServiceDeploymentArn), aws.ToString(d.TargetServiceRevision.Arn)
+	// Record once, so the legacy id resolves from the ledger as it does
+	// after a deployment's first event.
+	w.invoke(deploymentEvent("warm", w.serviceArn(), "SERVICE_DEPLOYMENT_IN_PROGRESS", legacy, "", time.Now()))
+	none := map[string]float64{}
+	cases := []struct {
+		name  string
+		event func(i int) []byte
+	}{
+		{"deployment-state", func(i int) []byte {
+			return deploymentEvent(fmt.Sprint("d-", i), w.serviceArn(), "SERVICE_DEPLOYMENT_COMPLETED", legacy, "", time.Now())
+		}},
+		{"alarm-ok", func(i int) []byte { return alarmEvent(fmt.Sprint("a-", i), "web-target-5xx", "OK", time.Now()) }},
+		{"hook", func(i int) []byte {
+			return hookInvocation(fmt.Sprint("h-", i), "PRE_SCALE_UP", arn, w.serviceArn(), target, none, none, nil)
+		}},
+		{"service-action", func(i int) []byte {
+			return mustJSON(map[string]any{"version": "0", "id": fmt.Sprint("s-", i), "detail-type": "ECS Service Action", "source": "aws.ecs",
+				"time": time.Now().UTC().Format(time.RFC3339), "resources": []string{w.serviceArn()},
+				"detail": map[string]any{"eventType": "INFO", "eventName": "SERVICE_STEADY_STATE", "createdAt": time.Now().UTC().Format(time.RFC3339Nano)}})
+		}},
+		{"malformed", func(i int) []byte { return []byte(`{"id":"m","detail-type":"ECS Service Action","source":"aws.ecs","time":"x"}`) }},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			var took []time.Duration
+			i := 0
+			for b.Loop() {
+				payload := c.event(i)
+				i++
+				start := time.Now()
+				if _, err := w.h.Invoke(context.Background(), payload); err != nil {
+					b.Fatal(err)
+				}
+				took = append(took, time.Since(start))
+			}
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
+		})
+	}
+}
