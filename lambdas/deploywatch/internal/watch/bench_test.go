@@ -38,7 +38,9 @@ func BenchmarkHandle(b *testing.B) {
 				"time": time.Now().UTC().Format(time.RFC3339), "resources": []string{w.serviceArn()},
 				"detail": map[string]any{"eventType": "INFO", "eventName": "SERVICE_STEADY_STATE", "createdAt": time.Now().UTC().Format(time.RFC3339Nano)}})
 		}},
-		{"malformed", func(i int) []byte { return []byte(`{"id":"m","detail-type":"ECS Service Action","source":"aws.ecs","time":"x"}`) }},
+		{"malformed", func(i int) []byte {
+			return []byte(`{"id":"m","detail-type":"ECS Service Action","source":"aws.ecs","time":"x"}`)
+		}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
