@@ -19,10 +19,14 @@ import (
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudformation"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudwatch"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/dynamodb"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/elbv2"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/events"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/lambda"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/logs"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/s3"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/sns"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/sqs"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/sts"
 )
@@ -58,6 +62,13 @@ type Server struct {
 	// changes (and ECS, via EmitECS) publish to.
 	Lambda *lambda.Backend
 	Events *events.Backend
+	// DynamoDB, S3, SQS and SNS are callable in process too: SQS.Send for
+	// dead-letter queues, S3.GetObject for Lambda code, the Create*/Delete*
+	// methods for CloudFormation.
+	DynamoDB *dynamodb.Backend
+	S3       *s3.Backend
+	SQS      *sqs.Backend
+	SNS      *sns.Backend
 
 	log     *slog.Logger
 	closers []io.Closer
@@ -100,6 +111,30 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.Add(s.Logs)
+	s.DynamoDB, err = dynamodb.New(dynamodb.Config{Logger: cfg.Logger.With("subsystem", "dynamodb"), Clock: cfg.Clock, Store: cfg.Store})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Add(s.DynamoDB)
+	s.S3, err = s3.New(s3.Config{Logger: cfg.Logger.With("subsystem", "s3"), Clock: cfg.Clock, Store: cfg.Store})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Add(s.S3)
+	s.SQS, err = sqs.New(sqs.Config{Logger: cfg.Logger.With("subsystem", "sqs"), Clock: cfg.Clock, Store: cfg.Store})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Add(s.SQS)
+	s.SNS, err = sns.New(sns.Config{Logger: cfg.Logger.With("subsystem", "sns"), Clock: cfg.Clock, Store: cfg.Store, Queues: s.SQS})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Add(s.SNS)
 	codeDir := ""
 	if cfg.Store.Dir != "" {
 		codeDir = filepath.Join(cfg.Store.Dir, "lambda")
@@ -144,6 +179,7 @@ func (s *Server) Add(svc Service) {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Functions call back into localcloud through AWS_ENDPOINT_URL.
 	s.Lambda.SetEndpoint("http://" + ln.Addr().String())
+	s.SQS.SetEndpoint("http://" + ln.Addr().String())
 	hs := &http.Server{Handler: s.Mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -610,8 +610,11 @@ func (b *Backend) envelope(id, topicARN, subject, message string, attrs map[stri
 		}
 		env["MessageAttributes"] = ma
 	}
-	body, _ := json.Marshal(env)
-	return string(body), nil
+	var buf strings.Builder
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(env)
+	return strings.TrimSuffix(buf.String(), "\n"), nil
 }
 
 func (b *Backend) publish(ctx context.Context, p url.Values) (any, error) {
