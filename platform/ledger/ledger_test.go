@@ -10,16 +10,47 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/shipyard-ecs/shipyard/platform/ledger"
 	"github.com/shipyard-ecs/shipyard/platform/ledger/ledgertest"
 )
 
 func TestMain(m *testing.M) { ledgertest.Main(m) }
 
-func newLedger(t *testing.T) *ledger.Ledger {
-	t.Helper()
-	c := ledgertest.DynamoDB(t)
-	return ledger.New(c, ledgertest.NewTable(t, c))
+// The suite runs against localcloud's DynamoDB (or LEDGER_DYNAMODB_ENDPOINT)
+// and against dynalite where it is installed.
+var suite = []struct {
+	name string
+	test func(t *testing.T, newLedger func(*testing.T) *ledger.Ledger)
+}{
+	{"RecordLifecycle", testRecordLifecycle},
+	{"RecordConverges", testRecordConverges},
+	{"ConcurrentWriters", testConcurrentWriters},
+	{"DeploymentsNewestFirst", testDeploymentsNewestFirst},
+	{"RecordRejects", testRecordRejects},
+	{"ClaimEnforcementOnce", testClaimEnforcementOnce},
+	{"ClaimCooldown", testClaimCooldown},
+}
+
+func runSuite(t *testing.T, client func(testing.TB) *dynamodb.Client) {
+	for _, s := range suite {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			s.test(t, func(t *testing.T) *ledger.Ledger {
+				t.Helper()
+				c := client(t)
+				return ledger.New(c, ledgertest.NewTable(t, c))
+			})
+		})
+	}
+}
+
+func TestLedger(t *testing.T) { runSuite(t, ledgertest.DynamoDB) }
+
+func TestLedgerOnDynalite(t *testing.T) {
+	ledgertest.Dynalite(t) // skips once, here, where it is not installed
+	runSuite(t, ledgertest.Dynalite)
 }
 
 var t0 = time.Date(2026, 9, 1, 10, 0, 0, 123456789, time.UTC)
@@ -50,8 +81,7 @@ func lifecycle(k ledger.Key) []ledger.Observation {
 	}
 }
 
-func TestRecordLifecycle(t *testing.T) {
-	t.Parallel()
+func testRecordLifecycle(t *testing.T, newLedger func(*testing.T) *ledger.Ledger) {
 	l := newLedger(t)
 	ctx := context.Background()
 	k := key(1)
@@ -125,8 +155,7 @@ func TestRecordLifecycle(t *testing.T) {
 
 // TestRecordConverges delivers the same events in shuffled orders, with
 // duplicates, to separate deployments: every record comes out the same.
-func TestRecordConverges(t *testing.T) {
-	t.Parallel()
+func testRecordConverges(t *testing.T, newLedger func(*testing.T) *ledger.Ledger) {
 	l := newLedger(t)
 	ctx := context.Background()
 	var want ledger.Deployment
@@ -177,8 +206,7 @@ func TestRecordConverges(t *testing.T) {
 
 // TestConcurrentWriters has ship and the Lambda write different fields of
 // the same new record at once: neither loses the other's.
-func TestConcurrentWriters(t *testing.T) {
-	t.Parallel()
+func testConcurrentWriters(t *testing.T, newLedger func(*testing.T) *ledger.Ledger) {
 	l := newLedger(t)
 	ctx := context.Background()
 	for round := range 4 {
@@ -208,8 +236,7 @@ func TestConcurrentWriters(t *testing.T) {
 	}
 }
 
-func TestDeploymentsNewestFirst(t *testing.T) {
-	t.Parallel()
+func testDeploymentsNewestFirst(t *testing.T, newLedger func(*testing.T) *ledger.Ledger) {
 	l := newLedger(t)
 	ctx := context.Background()
 	for _, n := range []int{2, 5, 1, 4, 3} {
@@ -257,8 +284,7 @@ func TestDeploymentsNewestFirst(t *testing.T) {
 	}
 }
 
-func TestRecordRejects(t *testing.T) {
-	t.Parallel()
+func testRecordRejects(t *testing.T, newLedger func(*testing.T) *ledger.Ledger) {
 	l := newLedger(t)
 	ctx := context.Background()
 	good := ledger.Observation{Key: key(1), EventID: "e", At: t0, Statuses: []ledger.Transition{{Name: "IN_PROGRESS", At: t0}}}
@@ -289,8 +315,7 @@ func TestRecordRejects(t *testing.T) {
 	}
 }
 
-func TestClaimEnforcementOnce(t *testing.T) {
-	t.Parallel()
+func testClaimEnforcementOnce(t *testing.T, newLedger func(*testing.T) *ledger.Ledger) {
 	l := newLedger(t)
 	ctx := context.Background()
 	k := key(3)
@@ -332,8 +357,7 @@ func TestClaimEnforcementOnce(t *testing.T) {
 	}
 }
 
-func TestClaimCooldown(t *testing.T) {
-	t.Parallel()
+func testClaimCooldown(t *testing.T, newLedger func(*testing.T) *ledger.Ledger) {
 	l := newLedger(t)
 	ctx := context.Background()
 	tests := []struct {

@@ -1,8 +1,9 @@
 // Package ledgertest gives tests a real DynamoDB endpoint for the ledger:
 // the repository's localcloud, built from source and run on a free
-// loopback port, or the endpoint in LEDGER_DYNAMODB_ENDPOINT (dynalite, or
-// DynamoDB Local) to run the same suite against another implementation.
-// Tests that also need ECS or CloudWatch use the same localcloud.
+// loopback port, or the endpoint in LEDGER_DYNAMODB_ENDPOINT (DynamoDB
+// Local, say) instead; and dynalite, where it is installed, to hold the
+// same suite to a second implementation. Tests that also need ECS or
+// CloudWatch use the same localcloud.
 package ledgertest
 
 import (
@@ -11,9 +12,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,11 +50,15 @@ var (
 	startErr error
 )
 
-// Main runs a package's tests and stops the shared localcloud after them.
+// Main runs a package's tests and stops the shared localcloud (and
+// dynalite) after them.
 func Main(m *testing.M) {
 	code := m.Run()
 	if shared != nil {
 		shared.stop()
+	}
+	if dynalite != nil {
+		dynalite.stop()
 	}
 	os.Exit(code)
 }
@@ -243,4 +251,71 @@ func NewTable(t testing.TB, c *dynamodb.Client) string {
 		t.Fatalf("wait for table %s: %v", name, err)
 	}
 	return name
+}
+
+// EnvDynalite names the dynalite executable (node_modules/.bin/dynalite);
+// without it, dynalite is looked up on PATH.
+const EnvDynalite = "DYNALITE_BIN"
+
+var (
+	dynaliteOnce sync.Once
+	dynalite     *Cloud
+	dynaliteErr  error
+)
+
+// Dynalite returns a client for a dynalite started for the package (the
+// Node.js DynamoDB implementation), or skips the test, saying how to
+// install it, where it is not installed.
+func Dynalite(t testing.TB) *dynamodb.Client {
+	t.Helper()
+	bin := os.Getenv(EnvDynalite)
+	if bin == "" {
+		var err error
+		if bin, err = exec.LookPath("dynalite"); err != nil {
+			t.Skipf("dynalite is not installed (npm install dynalite@4, then put it on PATH or set %s)", EnvDynalite)
+		}
+	}
+	dynaliteOnce.Do(func() { dynalite, dynaliteErr = startDynalite(bin) })
+	if dynaliteErr != nil {
+		t.Fatalf("start dynalite: %v", dynaliteErr)
+	}
+	return dynamodb.NewFromConfig(Config(dynalite.Endpoint))
+}
+
+func startDynalite(bin string) (*Cloud, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	c := &Cloud{stderr: &lockedBuffer{}}
+	c.cmd = exec.Command(bin, "--port", strconv.Itoa(port))
+	c.cmd.Stderr = c.stderr
+	stdout, err := c.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("run %s: %w", bin, err)
+	}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "listening") {
+				close(ready)
+				break
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case <-ready:
+		c.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
+		return c, nil
+	case <-time.After(30 * time.Second):
+		c.stop()
+		return nil, fmt.Errorf("dynalite did not start within 30s; stderr:\n%s", c.Logs())
+	}
 }
