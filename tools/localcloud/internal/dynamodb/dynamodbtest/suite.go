@@ -73,6 +73,7 @@ func Run(t *testing.T, tg Target) {
 		{"Transactions", s.testTransactions},
 		{"ContinuousBackups", s.testBackups},
 		{"ReturnOldOnConditionFailure", s.testReturnOnFailure},
+		{"GlobalSecondaryIndex", s.testGSI},
 	} {
 		t.Run(tc.name, tc.f)
 	}
@@ -906,5 +907,60 @@ func (s *suite) testReturnOnFailure(t *testing.T) {
 	var ccf *types.ConditionalCheckFailedException
 	if !errors.As(err, &ccf) || plain(ccf.Item["v"]) != "S:old" {
 		t.Errorf("PutItem error = %v (item %v), want ConditionalCheckFailedException carrying the old item", err, ccf)
+	}
+}
+
+func (s *suite) testGSI(t *testing.T) {
+	name := fmt.Sprintf("contract-gsi-%d-%d", time.Now().UnixNano()%1e6, tableSeq.Add(1))
+	sattr := func(n string) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
+	}
+	_, err := s.c.CreateTable(s.ctx, &dynamodb.CreateTableInput{
+		TableName: aws.String(name), BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{sattr("pk"), sattr("sk"), sattr("svc"), sattr("at")},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{IndexName: aws.String("by-service"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("svc"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("at"), KeyType: types.KeyTypeRange}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}}},
+	})
+	if err != nil {
+		t.Fatalf("CreateTable(GSI): %v", err)
+	}
+	w := dynamodb.NewTableExistsWaiter(s.c, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay = 10 * time.Millisecond
+		o.MaxDelay = 100 * time.Millisecond
+	})
+	if err := w.Wait(s.ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.c.DeleteTable(s.ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}) })
+	for i, at := range []string{"2026-01-02", "2026-01-03", "2026-01-01"} {
+		s.put(t, name, map[string]types.AttributeValue{"pk": str(fmt.Sprintf("dep#%d", i)), "sk": str("meta"), "svc": str("web"), "at": str(at), "extra": str("x")})
+	}
+	s.put(t, name, map[string]types.AttributeValue{"pk": str("dep#9"), "sk": str("meta")}) // not in the index
+	out, err := s.c.Query(s.ctx, &dynamodb.QueryInput{TableName: aws.String(name), IndexName: aws.String("by-service"),
+		KeyConditionExpression: aws.String("svc = :s"), ExpressionAttributeValues: map[string]types.AttributeValue{":s": str("web")}, ScanIndexForward: aws.Bool(false), Limit: aws.Int32(2)})
+	if err != nil {
+		t.Fatalf("Query(GSI): %v", err)
+	}
+	var ats []string
+	for _, it := range out.Items {
+		ats = append(ats, plain(it["at"]).(string))
+		if _, ok := it["extra"]; ok {
+			t.Errorf("KEYS_ONLY index returned a non-key attribute: %v", normalize(it))
+		}
+	}
+	if strings.Join(ats, ",") != "S:2026-01-03,S:2026-01-02" || len(out.LastEvaluatedKey) != 4 {
+		t.Errorf("Query(GSI newest first, limit 2) = %v, LEK %v; want 03,02 and a four-attribute key", ats, normalize(out.LastEvaluatedKey))
+	}
+	next, err := s.c.Query(s.ctx, &dynamodb.QueryInput{TableName: aws.String(name), IndexName: aws.String("by-service"), ExclusiveStartKey: out.LastEvaluatedKey,
+		KeyConditionExpression: aws.String("svc = :s"), ExpressionAttributeValues: map[string]types.AttributeValue{":s": str("web")}, ScanIndexForward: aws.Bool(false)})
+	if err != nil || len(next.Items) != 1 || plain(next.Items[0]["at"]) != "S:2026-01-01" {
+		t.Errorf("Query(GSI page 2) = %+v, %v, want the oldest", next, err)
+	}
+	_, err = s.c.Query(s.ctx, &dynamodb.QueryInput{TableName: aws.String(name), IndexName: aws.String("nope"),
+		KeyConditionExpression: aws.String("svc = :s"), ExpressionAttributeValues: map[string]types.AttributeValue{":s": str("web")}})
+	if code(err) != "ValidationException" || message(err) != "The table does not have the specified index: nope" {
+		t.Errorf("Query(missing index) error = %v", err)
 	}
 }
