@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,10 +27,16 @@ import (
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudformation"
 	cwbackend "github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudwatch"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/dynamodb"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecs"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/elbv2"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/events"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/lambda"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/logs"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/s3"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/sns"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/sqs"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/taskrun"
 )
@@ -49,15 +54,14 @@ type env struct {
 	cw   *cloudwatch.Client
 	logs *cwlogs.Client
 	ecr  *ecrapi.Client
-	// standIns lists the resource types a test provisioner stands in for,
-	// because their service has not landed in localcloud yet.
-	standIns []string
 }
 
 type envOptions struct {
 	schemas *cloudformation.Schemas
-	// standIns adds recording provisioners for these types (see standIn).
-	standIns []string
+	// minimal leaves out the services the platform's environment stack
+	// adds to the ECS core (S3, DynamoDB, SQS, SNS, EventBridge, Lambda),
+	// to test a localcloud that does not serve them.
+	minimal bool
 }
 
 // noRunner is an ECS task runner for tests that start no tasks.
@@ -108,15 +112,15 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	ecsb.Start(ctx)
-	provs := map[string]cloudformation.Provisioner{}
-	for _, typ := range o.standIns {
-		provs[typ] = standIn{}
-	}
-	cf, err := cloudformation.New(cloudformation.Config{Logger: log, Clock: clk, Store: store, Handler: mux, Schemas: o.schemas, Provisioners: provs})
+	cf, err := cloudformation.New(cloudformation.Config{Logger: log, Clock: clk, Store: store, Handler: mux, Schemas: o.schemas})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, svc := range []interface{ Register(*awsproto.Mux) }{cw, lb, lg, reg, ecsb, cf} {
+	services := []interface{ Register(*awsproto.Mux) }{cw, lb, lg, reg, ecsb, cf}
+	if !o.minimal {
+		services = append(services, dataServices(t, addr, store, clk, log, lg)...)
+	}
+	for _, svc := range services {
 		svc.Register(mux)
 		if c, ok := svc.(io.Closer); ok {
 			closers = append(closers, c)
@@ -135,50 +139,50 @@ func newEnv(t *testing.T, o envOptions) *env {
 	})
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), BaseEndpoint: aws.String("http://" + addr)}
 	return &env{
-		t: t, addr: addr, standIns: o.standIns,
+		t: t, addr: addr,
 		cfn: cfnapi.NewFromConfig(cfg), elb: elb.NewFromConfig(cfg), cw: cloudwatch.NewFromConfig(cfg),
 		logs: cwlogs.NewFromConfig(cfg), ecr: ecrapi.NewFromConfig(cfg),
 	}
 }
 
-// standIn records a resource of a type whose localcloud service has not
-// landed yet, so the engine can be tested on the real platform templates.
-// It is used only where a test names it, and the test logs it.
-type standIn struct{}
-
-var standInSeq struct {
-	sync.Mutex
-	n int
-}
-
-func (standIn) Create(_ context.Context, r *cloudformation.Request) (cloudformation.Result, error) {
-	standInSeq.Lock()
-	standInSeq.n++
-	n := standInSeq.n
-	standInSeq.Unlock()
-	name := fmt.Sprintf("%s-%s-%d", r.StackName, r.LogicalID, n)
-	for _, k := range []string{"TableName", "QueueName", "FunctionName", "Name", "BucketName", "TopicName"} {
-		if v, ok := r.Properties[k].(string); ok {
-			name = v
-		}
+// dataServices builds the backends the environment stack needs beyond the
+// ECS core, as localcloud wires them (without event delivery, which no test
+// here needs).
+func dataServices(t *testing.T, addr string, store state.Store, clk clock.Clock, log *slog.Logger, lg *logs.Backend) []interface{ Register(*awsproto.Mux) } {
+	t.Helper()
+	objects, err := s3.New(s3.Config{Logger: log, Clock: clk, Store: store})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if r.Type == "AWS::S3::Bucket" {
-		name = strings.ToLower(name)
+	tables, err := dynamodb.New(dynamodb.Config{Logger: log, Clock: clk, Store: store})
+	if err != nil {
+		t.Fatal(err)
 	}
-	svc := strings.ToLower(strings.Split(r.Type, "::")[1])
-	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s", svc, r.Region, r.Account, name)
-	return cloudformation.Result{PhysicalID: name, Attributes: map[string]any{"Arn": arn}}, nil
-}
-
-func (s standIn) Update(ctx context.Context, r *cloudformation.Request, prev cloudformation.Result, _ map[string]any) (cloudformation.Result, error) {
-	return prev, nil
-}
-
-func (standIn) Delete(context.Context, *cloudformation.Request, cloudformation.Result) error {
-	return nil
+	queues, err := sqs.New(sqs.Config{Logger: log, Clock: clk, Store: store, Endpoint: "http://" + addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics, err := sns.New(sns.Config{Logger: log, Clock: clk, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := events.New(events.Config{Logger: log, Clock: clk, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	functions, err := lambda.New(lambda.Config{Logger: log, Clock: clk, Store: store, CodeDir: t.TempDir(), Endpoint: "http://" + addr, Logs: lg, S3: objects})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []interface{ Register(*awsproto.Mux) }{objects, tables, queues, topics, rules, functions}
 }
 
 var ctx = context.Background()
+
+// sdkConfig is what SDK clients need to reach the env.
+func (e *env) sdkConfig() aws.Config {
+	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), BaseEndpoint: aws.String("http://" + e.addr)}
+}
 
 // waitStatus polls the stack until its status is final (not *_IN_PROGRESS)
 // and returns it; it fails the test after the deadline.

@@ -1,6 +1,7 @@
 package cloudformation_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudformation"
 )
@@ -38,8 +40,8 @@ const (
 )
 
 // unserved lists the resource types of the platform templates whose service
-// this localcloud does not answer yet, by asking each service for its
-// cheapest list.
+// a localcloud does not answer, by asking each service for its cheapest
+// list.
 func unserved(t *testing.T, addr string) []string {
 	t.Helper()
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), BaseEndpoint: aws.String("http://" + addr),
@@ -128,12 +130,7 @@ func TestPlatformTemplates(t *testing.T) {
 	} else {
 		t.Logf("no registry schemas at %s: properties are not validated in this run", sharedSchemas)
 	}
-	probe := newEnv(t, envOptions{})
-	standIns := unserved(t, probe.addr)
-	if len(standIns) > 0 {
-		t.Logf("services not in localcloud yet; recording stand-ins provision %s", strings.Join(standIns, ", "))
-	}
-	e := newEnv(t, envOptions{schemas: schemas, standIns: standIns})
+	e := newEnv(t, envOptions{schemas: schemas})
 
 	boot := e.createStack("shipyard-local-bootstrap", readGolden(t, bootstrapGolden), nil)
 	bo := outputs(boot)
@@ -155,6 +152,9 @@ func TestPlatformTemplates(t *testing.T) {
 	}
 
 	params := map[string]string{"ArtifactBucket": bucket, "DeploywatchCodeKey": "deploywatch/" + strings.Repeat("ab", 32) + ".zip"}
+	// ship uploads the deploywatch package before it creates the
+	// environment; so does this test.
+	e.putObject(bucket, params["DeploywatchCodeKey"], functionZip(t))
 	envStack := e.createStack("shipyard-local", readGolden(t, environmentGolden), params)
 	out := outputs(envStack)
 	var doc struct{ Outputs map[string]any }
@@ -223,6 +223,37 @@ func TestPlatformTemplates(t *testing.T) {
 		}
 	}
 
+	// The ledger, the dead-letter queue, the rules and the function are real
+	// in their services, with references resolved.
+	cfg := e.sdkConfig()
+	if _, err := dynamodb.NewFromConfig(cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(out["LedgerTableName"])}); err != nil {
+		t.Errorf("DescribeTable(%s) = %v", out["LedgerTableName"], err)
+	}
+	fn, err := lambda.NewFromConfig(cfg).GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("shipyard-local-deploywatch")})
+	if err != nil {
+		t.Fatalf("GetFunction(deploywatch) = %v", err)
+	}
+	if got := aws.ToString(fn.Configuration.FunctionArn); got != out["DeploywatchFunctionArn"] {
+		t.Errorf("function ARN = %s, want the output %s", got, out["DeploywatchFunctionArn"])
+	}
+	vars := fn.Configuration.Environment.Variables
+	if vars["LEDGER_TABLE"] != out["LedgerTableName"] || vars["CLUSTER_NAME"] != "shipyard-local" || vars["TEST_LISTENER_URL"] != out["TestUrl"] {
+		t.Errorf("function environment = %v, want LEDGER_TABLE, CLUSTER_NAME and TEST_LISTENER_URL resolved", vars)
+	}
+	targets, err := eventbridge.NewFromConfig(cfg).ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String("shipyard-local-deployments")})
+	if err != nil || len(targets.Targets) != 1 || aws.ToString(targets.Targets[0].Arn) != out["DeploywatchFunctionArn"] || targets.Targets[0].DeadLetterConfig == nil {
+		t.Errorf("ListTargetsByRule(deployments) = %v, %v, want deploywatch with a dead-letter queue", targets, err)
+	}
+	q, err := sqs.NewFromConfig(cfg).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("shipyard-local-deploywatch-dlq")})
+	if err != nil {
+		t.Errorf("GetQueueUrl(dlq) = %v", err)
+	} else {
+		qa, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
+		if err != nil || !strings.Contains(qa.Attributes["Policy"], "events.amazonaws.com") {
+			t.Errorf("dlq attributes = %v, %v, want the queue policy for EventBridge", qa, err)
+		}
+	}
+
 	// Update through a change set: an alarm threshold, a health-check
 	// interval and a retention, all in place.
 	var tdoc map[string]any
@@ -281,8 +312,12 @@ func TestPlatformTemplates(t *testing.T) {
 		t.Errorf("blue target group replaced by an in-place change: %s → %s", out["BlueTargetGroupArn"], after["BlueTargetGroupArn"])
 	}
 
-	// Delete the environment, then the bootstrap; nothing is left.
+	// Delete the environment, then the bootstrap (once its bucket is
+	// empty, as S3 requires); nothing is left.
 	for _, name := range []string{"shipyard-local", "shipyard-local-bootstrap"} {
+		if name == "shipyard-local-bootstrap" {
+			e.emptyBucket(bucket)
+		}
 		if _, err := e.cfn.DeleteStack(ctx, &cfnapi.DeleteStackInput{StackName: aws.String(name)}); err != nil {
 			t.Fatal(err)
 		}
@@ -302,6 +337,18 @@ func TestPlatformTemplates(t *testing.T) {
 	if g, err := e.logs.DescribeLogGroups(ctx, &cwlogs.DescribeLogGroupsInput{}); err != nil || len(g.LogGroups) != 0 {
 		t.Errorf("log groups after delete = %v, %v, want none", g, err)
 	}
+	if _, err := lambda.NewFromConfig(cfg).GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("shipyard-local-deploywatch")}); err == nil {
+		t.Errorf("function shipyard-local-deploywatch still exists after the environment's delete")
+	}
+	if _, err := dynamodb.NewFromConfig(cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(out["LedgerTableName"])}); err == nil {
+		t.Errorf("table %s still exists after the environment's delete", out["LedgerTableName"])
+	}
+	if rules, err := eventbridge.NewFromConfig(cfg).ListRules(ctx, &eventbridge.ListRulesInput{}); err != nil || len(rules.Rules) != 0 {
+		t.Errorf("rules after delete = %v, %v, want none", rules, err)
+	}
+	if _, err := e.s3().HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err == nil {
+		t.Errorf("bucket %s still exists after the bootstrap's delete", bucket)
+	}
 	if _, err := e.ecr.DescribeRepositories(ctx, &ecrapi.DescribeRepositoriesInput{RepositoryNames: []string{"shipyard-local"}}); err == nil {
 		t.Errorf("repository shipyard-local still exists after the bootstrap stack's delete")
 	}
@@ -311,11 +358,59 @@ func TestPlatformTemplates(t *testing.T) {
 	t.Logf("platform stacks created, updated and deleted in %v", time.Since(start).Round(time.Millisecond))
 }
 
+// functionZip is a deployment package with an executable bootstrap.
+func functionZip(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
+	h.SetMode(0o755)
+	w, err := zw.CreateHeader(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(w, "#!/bin/sh\nexit 0\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func (e *env) s3() *s3.Client {
+	return s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + e.addr), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")})
+}
+
+func (e *env) putObject(bucket, key string, body []byte) {
+	e.t.Helper()
+	if _, err := e.s3().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+		e.t.Fatalf("PutObject(%s/%s): %v", bucket, key, err)
+	}
+}
+
+// emptyBucket deletes every object in the bucket. (localcloud's S3 records
+// the versioning setting but keeps one version per key.)
+func (e *env) emptyBucket(bucket string) {
+	e.t.Helper()
+	c := e.s3()
+	list, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	if err != nil {
+		e.t.Fatalf("ListObjectsV2(%s): %v", bucket, err)
+	}
+	for _, o := range list.Contents {
+		if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: o.Key}); err != nil {
+			e.t.Fatalf("DeleteObject(%s): %v", aws.ToString(o.Key), err)
+		}
+	}
+}
+
 // TestUnservedServiceFails: a resource whose service localcloud does not
 // serve fails the stack as not supported, never as a silent success.
 func TestUnservedServiceFails(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
+	e := newEnv(t, envOptions{minimal: true})
 	missing := unserved(t, e.addr)
 	if len(missing) == 0 {
 		t.Skip("every service the platform templates use is served")

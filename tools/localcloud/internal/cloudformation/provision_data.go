@@ -26,11 +26,11 @@ func s3Provisioners(c *s3.Client) map[string]Provisioner {
 	configure := func(ctx context.Context, r *Request, name string) error {
 		b := aws.String(name)
 		if v, ok := r.Properties["BucketEncryption"]; ok {
-			var enc s3types.ServerSideEncryptionConfiguration
-			if err := convert(v, &enc); err != nil {
+			enc, err := bucketEncryption(v)
+			if err != nil {
 				return err
 			}
-			if _, err := c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: b, ServerSideEncryptionConfiguration: &enc}); err != nil {
+			if _, err := c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: b, ServerSideEncryptionConfiguration: enc}); err != nil {
 				return handlerError(r.Type, svc, err)
 			}
 		}
@@ -52,6 +52,24 @@ func s3Provisioners(c *s3.Client) map[string]Provisioner {
 				return handlerError(r.Type, svc, err)
 			}
 		}
+		if v, ok := r.Properties["OwnershipControls"]; ok {
+			var oc s3types.OwnershipControls
+			if err := convert(v, &oc); err != nil {
+				return err
+			}
+			if _, err := c.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: b, OwnershipControls: &oc}); err != nil {
+				return handlerError(r.Type, svc, err)
+			}
+		}
+		if v, ok := r.Properties["LifecycleConfiguration"]; ok {
+			lc, err := bucketLifecycle(v)
+			if err != nil {
+				return err
+			}
+			if _, err := c.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: b, LifecycleConfiguration: lc}); err != nil {
+				return handlerError(r.Type, svc, err)
+			}
+		}
 		return nil
 	}
 	result := func(r *Request, name string) Result {
@@ -64,8 +82,6 @@ func s3Provisioners(c *s3.Client) map[string]Provisioner {
 		}}
 	}
 	inPlace := map[string]bool{"BucketEncryption": true, "VersioningConfiguration": true, "PublicAccessBlockConfiguration": true, "Tags": true,
-		// Recorded by the stack only: localcloud's S3 keeps no ownership
-		// controls or lifecycle rules.
 		"OwnershipControls": true, "LifecycleConfiguration": true}
 	return map[string]Provisioner{
 		"AWS::S3::Bucket": funcs{
@@ -126,6 +142,56 @@ func s3Provisioners(c *s3.Client) map[string]Provisioner {
 			},
 		},
 	}
+}
+
+// bucketEncryption maps the template's BucketEncryption
+// (ServerSideEncryptionConfiguration: [{ServerSideEncryptionByDefault}]) to
+// the API's rules (ApplyServerSideEncryptionByDefault).
+func bucketEncryption(v any) (*s3types.ServerSideEncryptionConfiguration, error) {
+	var in struct {
+		ServerSideEncryptionConfiguration []struct {
+			ServerSideEncryptionByDefault *s3types.ServerSideEncryptionByDefault
+			BucketKeyEnabled              *bool
+		}
+	}
+	if err := convert(v, &in); err != nil {
+		return nil, err
+	}
+	out := &s3types.ServerSideEncryptionConfiguration{}
+	for _, r := range in.ServerSideEncryptionConfiguration {
+		out.Rules = append(out.Rules, s3types.ServerSideEncryptionRule{ApplyServerSideEncryptionByDefault: r.ServerSideEncryptionByDefault, BucketKeyEnabled: r.BucketKeyEnabled})
+	}
+	return out, nil
+}
+
+// bucketLifecycle maps the template's LifecycleConfiguration to the API's:
+// ExpirationInDays and Prefix move into Expiration and Filter.
+func bucketLifecycle(v any) (*s3types.BucketLifecycleConfiguration, error) {
+	var in struct {
+		Rules []map[string]any
+	}
+	if err := convert(v, &in); err != nil {
+		return nil, err
+	}
+	out := &s3types.BucketLifecycleConfiguration{}
+	for _, raw := range in.Rules {
+		var rule s3types.LifecycleRule
+		if err := convert(raw, &rule); err != nil {
+			return nil, err
+		}
+		if d, ok := raw["ExpirationInDays"]; ok {
+			var e s3types.LifecycleExpiration
+			if err := convert(map[string]any{"Days": d}, &e); err != nil {
+				return nil, err
+			}
+			rule.Expiration = &e
+		}
+		if rule.Filter == nil {
+			rule.Filter = &s3types.LifecycleRuleFilter{Prefix: aws.String(str(raw, "Prefix"))}
+		}
+		out.Rules = append(out.Rules, rule)
+	}
+	return out, nil
 }
 
 func dynamodbProvisioners(c *dynamodb.Client) map[string]Provisioner {
