@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -202,6 +203,18 @@ var (
 	sidRE  = regexp.MustCompile(`^([a-zA-Z0-9-_.]+)$`)
 )
 
+// validHandler refuses handlers with whitespace (AWS's pattern is [^\s]+)
+// and, since go1.x runs the handler as a path in the code, ones that leave it.
+func validHandler(h string) error {
+	if strings.ContainsAny(h, " \t\r\n") || len(h) > 128 {
+		return awsproto.Validation(CodeValidation, awsproto.Violation{Field: "handler", Value: h, Constraint: "Member must satisfy regular expression pattern: [^\\s]+"})
+	}
+	if c := filepath.Clean(filepath.FromSlash(h)); filepath.IsAbs(c) || c == ".." || strings.HasPrefix(c, ".."+string(filepath.Separator)) {
+		return invalid("The handler %s must name a file inside the deployment package.", h)
+	}
+	return nil
+}
+
 // runtimes localcloud can run: custom runtimes, and go1.x handler binaries.
 var runtimes = map[string]bool{"provided.al2023": true, "provided.al2": true, "provided": true, "go1.x": true}
 
@@ -297,6 +310,9 @@ func (b *Backend) createFunction(ctx context.Context, r *http.Request, _ []strin
 	}
 	if in.Runtime == "go1.x" && in.Handler == "" {
 		return 0, nil, invalid("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+	}
+	if err := validHandler(in.Handler); err != nil {
+		return 0, nil, err
 	}
 	b.mu.Lock()
 	_, exists := b.functions[in.FunctionName]
@@ -503,6 +519,11 @@ func (b *Backend) updateFunctionConfiguration(_ context.Context, r *http.Request
 	}
 	if err := validateConfig(in.Timeout, in.MemorySize, in.Role); err != nil {
 		return 0, nil, err
+	}
+	if in.Handler != nil {
+		if err := validHandler(*in.Handler); err != nil {
+			return 0, nil, err
+		}
 	}
 	if in.Runtime != nil && !runtimes[*in.Runtime] {
 		return 0, nil, invalid("The runtime parameter of %s is not supported by localcloud: use provided.al2023, provided.al2 or go1.x (a bootstrap or handler binary).", *in.Runtime)

@@ -390,6 +390,10 @@ func TestAPIErrors(t *testing.T) {
 			_, err := e.client.CreateFunction(ctx, &awslambda.CreateFunctionInput{FunctionName: aws.String("s3fn"), Runtime: types.RuntimeProvidedal2023, Role: aws.String(role), Code: s3Code("missing.zip")})
 			return err
 		}, "InvalidParameterValueException", new(*types.InvalidParameterValueException)},
+		{"handler outside the package", func() error {
+			_, err := e.client.CreateFunction(ctx, &awslambda.CreateFunctionInput{FunctionName: aws.String("escape"), Runtime: types.RuntimeGo1x, Handler: aws.String("../../bin/sh"), Role: aws.String(role), Code: s3Code("handler.zip")})
+			return err
+		}, "InvalidParameterValueException", new(*types.InvalidParameterValueException)},
 		{"remove missing permission", func() error {
 			_, err := e.client.RemovePermission(ctx, &awslambda.RemovePermissionInput{FunctionName: aws.String("exists"), StatementId: aws.String("nope")})
 			return err
