@@ -1,6 +1,7 @@
 package ecs_test
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"syscall"
@@ -10,6 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecs"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/taskrun"
 )
 
 // pidOf reads the process ID from a container's runtime ID (<task>-<pid>).
@@ -187,4 +191,35 @@ func TestRollingHonoursPercents(t *testing.T) {
 		ts := e.tasks("web")
 		return len(ts) == 2 && aws.ToString(ts[0].TaskDefinitionArn) == v2 && aws.ToString(ts[1].TaskDefinitionArn) == v2 && e.running("web", 2)
 	})
+}
+
+// exitAtOnce is a runner whose processes have exited before Start returns,
+// the worst case of a crashing container.
+type exitAtOnce struct{}
+
+func (exitAtOnce) Start(_ context.Context, spec taskrun.Spec, onExit func(taskrun.Exit)) (*taskrun.Process, error) {
+	onExit(taskrun.Exit{Code: 3, Reason: "Essential container in task exited"})
+	return &taskrun.Process{Spec: spec, Pid: 1 << 22, ImageDigest: "sha256:0"}, nil
+}
+
+func (exitAtOnce) Stop(context.Context, *taskrun.Process) error { return nil }
+
+// TestExitBeforeStartReturns: a process that exits before the runner has
+// even returned must leave a STOPPED task, never a RUNNING one with a dead
+// process.
+func TestExitBeforeStartReturns(t *testing.T) {
+	e := newEnvWith(t, t.TempDir(), func(c *ecs.Config) { c.Runner = exitAtOnce{} })
+	e.cluster()
+	if _, err := e.ecs.CreateService(ctx, &ecsapi.CreateServiceInput{
+		Cluster: aws.String("c1"), ServiceName: aws.String("web"), TaskDefinition: aws.String(e.taskDef("web")), DesiredCount: aws.Int32(1), NetworkConfiguration: awsvpc,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("two tasks have exited", 10*time.Second, func() bool {
+		ls, _ := e.ecs.ListTasks(ctx, &ecsapi.ListTasksInput{Cluster: aws.String("c1"), DesiredStatus: types.DesiredStatusStopped})
+		return len(ls.TaskArns) >= 2
+	})
+	if e.events.find("ECS Task State Change", func(d map[string]any) bool { return d["lastStatus"] == "RUNNING" }) {
+		t.Errorf("a task whose process had exited was reported RUNNING")
+	}
 }

@@ -240,12 +240,17 @@ func (b *Backend) startProcess(ctx context.Context, t *taskRec, td *taskDefRec) 
 			b.setTaskStatus(t, "STOPPED")
 			return
 		}
-		b.procs[id] = p
 		t.PullStoppedAt = ts(b.cfg.Clock.Now())
 		for i := range t.Containers {
 			t.Containers[i].ImageDigest = p.ImageDigest
 			t.Containers[i].RuntimeID = id + "-" + strconv.Itoa(p.Pid)
 		}
+		if t.LastStatus == "STOPPED" {
+			// The process already exited (processExited ran first): it
+			// must not come back as RUNNING.
+			return
+		}
+		b.procs[id] = p
 		if t.DesiredStatus == "STOPPED" {
 			// Stopped while starting: go straight to the stop sequence.
 			b.setTaskStatus(t, "RUNNING")
