@@ -220,7 +220,7 @@ type row struct {
 	// round least disturbed by other processes.
 	p99best time.Duration
 	// late is the share of open-loop requests the generator itself sent
-	// more than 1 ms after they were due: its own noise, part of p99.
+	// more than 2 ms after they were due: its own noise, part of p99.
 	late float64
 }
 
