@@ -128,7 +128,7 @@ func start() (*Cloud, error) {
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("build localcloud: %v\n%s", err, out)
+		return nil, fmt.Errorf("build localcloud: %w\n%s", err, out)
 	}
 	c := &Cloud{dir: dir, stderr: &lockedBuffer{}}
 	c.cmd = exec.Command(bin, "--addr", "127.0.0.1:0", "--state", filepath.Join(dir, "state"),
@@ -163,13 +163,18 @@ func start() (*Cloud, error) {
 
 func (c *Cloud) stop() {
 	if c.cmd.Process != nil {
-		c.cmd.Process.Signal(os.Interrupt)
+		if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
+			_ = c.cmd.Process.Kill() // already gone, or cannot be asked: make sure
+		}
 		done := make(chan struct{})
-		go func() { c.cmd.Wait(); close(done) }()
+		go func() {
+			_ = c.cmd.Wait() // stopped on purpose: the exit status says so
+			close(done)
+		}()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			c.cmd.Process.Kill()
+			_ = c.cmd.Process.Kill()
 			<-done
 		}
 	}
@@ -290,7 +295,7 @@ func startDynalite(bin string) (*Cloud, error) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	c := &Cloud{stderr: &lockedBuffer{}}
-	c.cmd = exec.Command(bin, "--port", strconv.Itoa(port))
+	c.cmd = exec.Command(bin, "--port", strconv.Itoa(port)) //nolint:gosec // G204: the tester's own dynalite, named by DYNALITE_BIN or PATH
 	c.cmd.Stderr = c.stderr
 	stdout, err := c.cmd.StdoutPipe()
 	if err != nil {
@@ -308,7 +313,7 @@ func startDynalite(bin string) (*Cloud, error) {
 				break
 			}
 		}
-		io.Copy(io.Discard, stdout)
+		_, _ = io.Copy(io.Discard, stdout) // keep the pipe drained
 	}()
 	select {
 	case <-ready:

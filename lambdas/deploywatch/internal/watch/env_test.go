@@ -124,8 +124,12 @@ func newWorld(t testing.TB, edit func(*watch.Config)) *world {
 	}
 	t.Cleanup(func() {
 		// Stop the failing tasks from being retried after the test.
-		w.ecs.UpdateService(context.Background(), &ecs.UpdateServiceInput{Cluster: aws.String(w.cluster), Service: aws.String("web"), DesiredCount: aws.Int32(0)})
-		w.ecs.DeleteService(context.Background(), &ecs.DeleteServiceInput{Cluster: aws.String(w.cluster), Service: aws.String("web"), Force: aws.Bool(true)})
+		if _, err := w.ecs.UpdateService(context.Background(), &ecs.UpdateServiceInput{Cluster: aws.String(w.cluster), Service: aws.String("web"), DesiredCount: aws.Int32(0)}); err != nil {
+			t.Logf("scale the service to 0: %v", err)
+		}
+		if _, err := w.ecs.DeleteService(context.Background(), &ecs.DeleteServiceInput{Cluster: aws.String(w.cluster), Service: aws.String("web"), Force: aws.Bool(true)}); err != nil {
+			t.Logf("delete the service: %v", err)
+		}
 		if t.Failed() {
 			t.Logf("handler logs:\n%s", w.logs.String())
 		}

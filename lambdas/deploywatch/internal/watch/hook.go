@@ -182,7 +182,8 @@ func (h *Handler) smoke(ctx context.Context) smokeResult {
 			res.evidence = append(res.evidence, fmt.Sprintf("GET %s: no answer after %s: %v", c.Path, took, err))
 			continue
 		}
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		// Drained so the connection is reused; the body is not evidence.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 		line := fmt.Sprintf("GET %s -> %d (want %d) in %s", c.Path, resp.StatusCode, c.Status, took)
 		res.evidence = append(res.evidence, line)

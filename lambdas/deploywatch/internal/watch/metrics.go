@@ -52,5 +52,6 @@ func (m *metrics) emit(name string, value float64, unit string, props map[string
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.w.Write(append(b, '\n'))
+	// A metric that cannot be written is lost, not worth failing an event.
+	_, _ = m.w.Write(append(b, '\n'))
 }

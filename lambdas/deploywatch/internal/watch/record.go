@@ -249,20 +249,20 @@ func (h *Handler) record(ctx context.Context, log *slog.Logger, o ledger.Observa
 	}
 	props := map[string]any{"deploymentArn": o.Arn, "eventId": o.EventID}
 	for _, st := range res.NewStatuses {
-		switch {
-		case st == "IN_PROGRESS":
+		switch st {
+		case "IN_PROGRESS":
 			h.metrics.count("DeploymentStarted", props)
-		case st == "SUCCESSFUL":
+		case "SUCCESSFUL":
 			h.metrics.count("DeploymentSucceeded", props)
 			if dur := aws.ToTime(d.sd.FinishedAt).Sub(aws.ToTime(d.sd.StartedAt)); d.sd.StartedAt != nil && d.sd.FinishedAt != nil {
 				h.metrics.millis("DeploymentDuration", dur, props)
 			}
-		case st == "ROLLBACK_SUCCESSFUL" || st == "ROLLBACK_FAILED":
+		case "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED":
 			h.metrics.count("DeploymentRolledBack", props)
 			if rb := d.sd.Rollback; rb != nil && rb.StartedAt != nil && d.sd.FinishedAt != nil {
 				h.metrics.millis("TimeToRestore", d.sd.FinishedAt.Sub(*rb.StartedAt), props)
 			}
-		case st == "STOPPED":
+		case "STOPPED":
 			h.metrics.count("DeploymentStopped", props)
 		}
 	}
