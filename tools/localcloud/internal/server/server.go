@@ -139,13 +139,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Store.Dir != "" {
 		codeDir = filepath.Join(cfg.Store.Dir, "lambda")
 	}
-	s.Lambda, err = lambda.New(lambda.Config{Logger: cfg.Logger.With("subsystem", "lambda"), Clock: cfg.Clock, Store: cfg.Store, CodeDir: codeDir, Logs: s.Logs})
+	s.Lambda, err = lambda.New(lambda.Config{Logger: cfg.Logger.With("subsystem", "lambda"), Clock: cfg.Clock, Store: cfg.Store, CodeDir: codeDir, Logs: s.Logs, S3: s.S3})
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	s.Add(s.Lambda)
-	s.Events, err = events.New(events.Config{Logger: cfg.Logger.With("subsystem", "events"), Clock: cfg.Clock, Store: cfg.Store, Lambda: s.Lambda})
+	s.Events, err = events.New(events.Config{
+		Logger: cfg.Logger.With("subsystem", "events"), Clock: cfg.Clock, Store: cfg.Store,
+		Lambda: s.Lambda, Queues: events.SQS(s.SQS), Topics: events.SNS(s.SNS),
+	})
 	if err != nil {
 		s.Close()
 		return nil, err
