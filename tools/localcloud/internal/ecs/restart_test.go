@@ -79,3 +79,42 @@ func TestRestartReconcilesToDesiredCount(t *testing.T) {
 		t.Errorf("latest deployment after restart = %s, want %s", got, firstDeployment)
 	}
 }
+
+// TestRestartBlueGreenService: after a restart the blue/green service's
+// new tasks are registered in the live target group and the listener
+// serves again, with the weights ECS last set.
+func TestRestartBlueGreenService(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir)
+	e.cluster()
+	f := e.loadBalancer()
+	if _, err := e.ecs.CreateService(ctx, &ecsapi.CreateServiceInput{
+		Cluster: aws.String("c1"), ServiceName: aws.String("web"), TaskDefinition: aws.String(e.taskDef("web", "APP_VERSION=v1")), DesiredCount: aws.Int32(2), NetworkConfiguration: awsvpc,
+		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String(f.blue), ContainerName: aws.String("app"), ContainerPort: aws.Int32(5000),
+			AdvancedConfiguration: &types.AdvancedConfiguration{AlternateTargetGroupArn: aws.String(f.green), ProductionListenerRule: aws.String(f.rule), RoleArn: aws.String("arn:aws:iam::000000000000:role/r")}}},
+		DeploymentConfiguration: &types.DeploymentConfiguration{Strategy: types.DeploymentStrategyBlueGreen, BakeTimeInMinutes: aws.Int32(0)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.await(aws.ToString(e.latest("web").ServiceDeploymentArn), 20*time.Second, nil)
+	// Move production to green, so the restart must remember which is live.
+	if d := e.await(e.deploy(e.taskDef("web", "APP_VERSION=v2")), 30*time.Second, nil); d.Status != types.ServiceDeploymentStatusSuccessful {
+		t.Fatalf("deployment = %s, want SUCCESSFUL", d.Status)
+	}
+	e.crash()
+
+	e2 := newEnv(t, dir)
+	e2.eventually("two healthy targets in green after the restart", 20*time.Second, func() bool { return e2.healthy(f.green, 2) })
+	addr, err := e2.lb.ListenerAddr(f.listener)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct{ Version string }
+	e2.eventually("the listener serves v2", 10*time.Second, func() bool {
+		code, err := getJSON("http://"+addr+"/", &body)
+		return err == nil && code == 200 && body.Version == "v2"
+	})
+	if w := e2.weights(f.rule); w[f.green] != 100 {
+		t.Errorf("weights after restart = %v, want green 100", w)
+	}
+}
