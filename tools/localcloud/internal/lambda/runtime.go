@@ -63,8 +63,12 @@ type instance struct {
 	fn     *function
 	id     string
 	stream string
-	srv    *http.Server
-	cmd    *exec.Cmd
+	// name, group and memory are copied from the configuration at start:
+	// an update may change it while this instance winds down.
+	name, group string
+	memory      int32
+	srv         *http.Server
+	cmd         *exec.Cmd
 	// work hands invocations to this instance's /next, one at a time: a
 	// retired instance cannot take work meant for its successor.
 	work chan *invocation
@@ -86,7 +90,10 @@ func (b *Backend) startInstanceLocked(f *function) (*instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for runtime api: %w", err)
 	}
-	in := &instance{b: b, fn: f, id: randomHex(32), work: make(chan *invocation), exited: make(chan struct{})}
+	in := &instance{
+		b: b, fn: f, id: randomHex(32), name: f.Config.FunctionName, group: f.logGroup(), memory: f.Config.MemorySize,
+		work: make(chan *invocation), exited: make(chan struct{}),
+	}
 	now := b.clock.Now().UTC()
 	in.stream = now.Format("2006/01/02") + "/[$LATEST]" + in.id
 	mux := http.NewServeMux()
@@ -163,12 +170,12 @@ func envVars(e *Environment) map[string]string {
 
 // logLine writes one line to the instance's log stream (and the debug log).
 func (in *instance) logLine(sink LogSink, line string) {
-	in.b.log.Debug("lambda output", "function", in.fn.Config.FunctionName, "line", line)
+	in.b.log.Debug("lambda output", "function", in.name, "line", line)
 	if sink == nil {
 		return
 	}
-	if err := sink.Append(context.Background(), in.fn.logGroup(), in.stream, in.b.clock.Now(), line); err != nil {
-		in.b.log.Warn("append lambda log", "function", in.fn.Config.FunctionName, "err", err)
+	if err := sink.Append(context.Background(), in.group, in.stream, in.b.clock.Now(), line); err != nil {
+		in.b.log.Warn("append lambda log", "function", in.name, "err", err)
 	}
 }
 
@@ -198,7 +205,7 @@ func (in *instance) exit(waitErr error) {
 		msg := fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", timedOut.id, timedOut.timeout.Seconds())
 		in.logLine(sink, time.Now().UTC().Format("2006-01-02T15:04:05.000Z")+" "+timedOut.id+" Task timed out after "+fmt.Sprintf("%.2f", timedOut.timeout.Seconds())+" seconds")
 		in.logLine(sink, fmt.Sprintf("END RequestId: %s", timedOut.id))
-		in.logLine(sink, fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: 0 MB\tStatus: timeout", timedOut.id, float64(timedOut.timeout.Microseconds())/1000, timedOut.timeout.Milliseconds(), in.fn.Config.MemorySize))
+		in.logLine(sink, fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: 0 MB\tStatus: timeout", timedOut.id, float64(timedOut.timeout.Microseconds())/1000, timedOut.timeout.Milliseconds(), in.memory))
 		timedOut.complete(result{payload: errorPayload("Sandbox.Timedout", msg), fnError: true})
 	}
 	if cur != nil && cur != timedOut {
@@ -213,7 +220,7 @@ func (in *instance) exit(waitErr error) {
 		}
 		cur.complete(result{payload: p, fnError: true})
 	}
-	b.log.Info("lambda instance stopped", "function", in.fn.Config.FunctionName, "status", exitText(waitErr))
+	b.log.Info("lambda instance stopped", "function", in.name, "status", exitText(waitErr))
 	close(in.exited)
 }
 
@@ -316,7 +323,7 @@ func (in *instance) finish(inv *invocation, started time.Time) {
 	sink := in.sink()
 	in.logLine(sink, fmt.Sprintf("END RequestId: %s", inv.id))
 	in.logLine(sink, fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: 0 MB",
-		inv.id, float64(d.Microseconds())/1000, d.Milliseconds()+1, in.fn.Config.MemorySize))
+		inv.id, float64(d.Microseconds())/1000, d.Milliseconds()+1, in.memory))
 }
 
 func readLimited(r *http.Request) ([]byte, error) {
@@ -387,7 +394,7 @@ func (in *instance) initError(w http.ResponseWriter, r *http.Request) {
 	in.mu.Lock()
 	in.initErr = runtimeErrorBody(body, r.Header.Get("Lambda-Runtime-Function-Error-Type"))
 	in.mu.Unlock()
-	in.b.log.Warn("lambda init error", "function", in.fn.Config.FunctionName, "error", string(body))
+	in.b.log.Warn("lambda init error", "function", in.name, "error", string(body))
 	accepted(w)
 	// The runtime is expected to exit; make sure it does.
 	go in.kill("init error")
