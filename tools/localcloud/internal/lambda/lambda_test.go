@@ -600,3 +600,47 @@ func TestParseHookResponse(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrentInvocationsQueue(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.create(t, "queued", nil)
+	e.invoke(t, "queued", `{}`) // warm
+	const n, sleep = 3, 200 * time.Millisecond
+	type res struct {
+		pid      int
+		took     time.Duration
+		fnErr    string
+		received string
+	}
+	results := make(chan res, n)
+	start := time.Now()
+	for i := range n {
+		go func() {
+			out, err := e.client.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String("queued"), Payload: []byte(fmt.Sprintf(`{"action":"sleep","ms":%d,"i":%d}`, sleep.Milliseconds(), i))})
+			if err != nil {
+				results <- res{fnErr: err.Error()}
+				return
+			}
+			var got echo
+			json.Unmarshal(out.Payload, &got)
+			results <- res{pid: got.PID, took: time.Since(start), fnErr: aws.ToString(out.FunctionError), received: string(got.Received)}
+		}()
+	}
+	pids := map[int]bool{}
+	var last time.Duration
+	for range n {
+		r := <-results
+		if r.fnErr != "" || r.received == "" {
+			t.Fatalf("concurrent Invoke = %+v, want a response", r)
+		}
+		pids[r.pid] = true
+		last = max(last, r.took)
+	}
+	if len(pids) != 1 {
+		t.Errorf("concurrent invocations ran in %d processes, want the one warm instance", len(pids))
+	}
+	if last < n*sleep {
+		t.Errorf("%d invocations of %v each finished after %v, want them served one at a time (>= %v)", n, sleep, last, n*sleep)
+	}
+}
