@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ func keyString(k keyDef, key Item) string {
 		v := key[n]
 		sb.WriteString(string(v.T))
 		sb.WriteByte(':')
-		sb.WriteString(fmt.Sprintf("%q", v.S))
+		fmt.Fprintf(&sb, "%q", v.S)
 		sb.WriteByte('/')
 	}
 	return sb.String()
@@ -343,10 +344,9 @@ func (b *Backend) transactWriteItems(ctx context.Context, in *TransactWriteItems
 		case "Update":
 			nu, err := a.t.planUpdate(a.key, old, a.ex.update)
 			if err != nil {
-				var e *awsproto.Error
 				msg := err.Error()
-				if ae, ok := err.(*awsproto.Error); ok {
-					e = ae
+				var e *awsproto.Error
+				if errors.As(err, &e) {
 					msg = e.Message
 				}
 				reasons[i] = CancellationReason{Code: ReasonValidation, Message: msg}

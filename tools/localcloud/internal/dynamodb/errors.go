@@ -51,8 +51,8 @@ var tableNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
 // words ('tableName' is the member's wire name in messages).
 func checkTableName(name string) error {
 	var vs []awsproto.Violation
-	switch {
-	case name == "":
+	switch name {
+	case "":
 		vs = append(vs, awsproto.Required("tableName"))
 	default:
 		if len(name) < 3 {

@@ -122,7 +122,7 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		if len(bytes.TrimSpace(b)) > 0 && b[0] != '{' {
-			return fmt.Errorf("Unexpected value type in payload")
+			return fmt.Errorf("decode attribute value: unexpected value type in payload")
 		}
 		return err
 	}
@@ -159,7 +159,7 @@ func (v *Value) decodeMember(t Type, r json.RawMessage) error {
 		}
 		b, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
-			return fmt.Errorf("Invalid Base64 value for member B")
+			return fmt.Errorf("decode attribute value: invalid base64 for member B")
 		}
 		v.S = string(b)
 	case TypeBOOL:

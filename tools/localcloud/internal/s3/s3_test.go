@@ -187,9 +187,14 @@ func TestChecksumsAndConditionalWrites(t *testing.T) {
 	}
 }
 
+// The deprecated manager is what product code uploads with today.
+//
+//nolint:staticcheck // SA1019: feature/s3/manager is deprecated for transfermanager
 func TestManagerUploader(t *testing.T) {
 	e := newEnv(t, state.Store{})
-	e.client.CreateBucket(ctx, &s3sdk.CreateBucketInput{Bucket: aws.String("uploads")})
+	if _, err := e.client.CreateBucket(ctx, &s3sdk.CreateBucketInput{Bucket: aws.String("uploads")}); err != nil {
+		t.Fatal(err)
+	}
 	big := make([]byte, 11<<20)
 	rand.Read(big)
 	for name, data := range map[string][]byte{"small": []byte("small body"), "multipart": big} {
@@ -216,7 +221,9 @@ func TestManagerUploader(t *testing.T) {
 
 func TestListObjectsV2(t *testing.T) {
 	e := newEnv(t, state.Store{})
-	e.client.CreateBucket(ctx, &s3sdk.CreateBucketInput{Bucket: aws.String("list")})
+	if _, err := e.client.CreateBucket(ctx, &s3sdk.CreateBucketInput{Bucket: aws.String("list")}); err != nil {
+		t.Fatal(err)
+	}
 	for _, k := range []string{"a/1", "a/2", "b/1", "c", "d/e/f"} {
 		if _, err := e.client.PutObject(ctx, &s3sdk.PutObjectInput{Bucket: aws.String("list"), Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
 			t.Fatal(err)
@@ -351,7 +358,9 @@ func TestBucketSettingsRecorded(t *testing.T) {
 func TestObjectsSurviveRestart(t *testing.T) {
 	store := state.Store{Dir: t.TempDir()}
 	e := newEnv(t, store)
-	e.client.CreateBucket(ctx, &s3sdk.CreateBucketInput{Bucket: aws.String("keep")})
+	if _, err := e.client.CreateBucket(ctx, &s3sdk.CreateBucketInput{Bucket: aws.String("keep")}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.client.PutObject(ctx, &s3sdk.PutObjectInput{Bucket: aws.String("keep"), Key: aws.String("a/b.txt"), Body: strings.NewReader("persisted")}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package sqs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -409,9 +410,9 @@ func (b *Backend) sendMessageBatch(ctx context.Context, in *sendBatchIn) (any, e
 	for _, e := range in.Entries {
 		m, err := b.sendLocked(q, e.MessageBody, e.MessageAttributes, e.DelaySeconds, "AIDAEXAMPLELOCALCLOUD")
 		if err != nil {
-			ae, _ := err.(*awsproto.Error)
 			f := batchFailed{Id: e.Id, Code: "InternalError", Message: err.Error()}
-			if ae != nil {
+			var ae *awsproto.Error
+			if errors.As(err, &ae) {
 				f = batchFailed{Id: e.Id, Code: ae.Code, Message: ae.Message, SenderFault: true}
 			}
 			out.Failed = append(out.Failed, f)
@@ -447,14 +448,14 @@ type receiveOut struct {
 	Messages []ReceivedMessage `json:",omitempty"`
 }
 
-// Receive takes up to max messages, waiting up to wait (an AWS duration,
+// Receive takes up to MaxNumberOfMessages messages, waiting up to wait (an AWS duration,
 // scaled) for the first, for in-process readers and the API alike.
 func (b *Backend) Receive(ctx context.Context, in *receiveIn) ([]ReceivedMessage, error) {
-	max := int32(1)
+	limit := int32(1)
 	if in.MaxNumberOfMessages != nil {
-		max = *in.MaxNumberOfMessages
-		if max < 1 || max > 10 {
-			return nil, invalidValue("Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.", max)
+		limit = *in.MaxNumberOfMessages
+		if limit < 1 || limit > 10 {
+			return nil, invalidValue("Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.", limit)
 		}
 	}
 	if in.VisibilityTimeout != nil && (*in.VisibilityTimeout < 0 || *in.VisibilityTimeout > 43200) {
@@ -471,7 +472,7 @@ func (b *Backend) Receive(ctx context.Context, in *receiveIn) ([]ReceivedMessage
 			b.mu.Unlock()
 			return nil, err
 		}
-		msgs := b.takeLocked(q, int(max), in)
+		msgs := b.takeLocked(q, int(limit), in)
 		wake := b.arrived
 		if len(msgs) > 0 {
 			err := b.saveLocked()
@@ -521,9 +522,9 @@ func (b *Backend) nextVisibleLocked(q *queue) time.Time {
 	return next
 }
 
-// takeLocked receives up to max visible messages, moving those past their
+// takeLocked receives up to limit visible messages, moving those past their
 // redrive limit to the dead-letter queue.
-func (b *Backend) takeLocked(q *queue, max int, in *receiveIn) []ReceivedMessage {
+func (b *Backend) takeLocked(q *queue, limit int, in *receiveIn) []ReceivedMessage {
 	now := b.clock.Now()
 	b.expireLocked(q, now)
 	vt := q.seconds("VisibilityTimeout")
@@ -534,7 +535,7 @@ func (b *Backend) takeLocked(q *queue, max int, in *receiveIn) []ReceivedMessage
 	var out []ReceivedMessage
 	kept := q.Messages[:0]
 	for _, m := range q.Messages {
-		if len(out) >= max || m.VisibleAt.After(now) {
+		if len(out) >= limit || m.VisibleAt.After(now) {
 			kept = append(kept, m)
 			continue
 		}
@@ -690,8 +691,12 @@ func (b *Backend) deleteMessageBatch(ctx context.Context, in *deleteBatchIn) (an
 	out := batchOut{Successful: []batchOK{}, Failed: []batchFailed{}}
 	for _, e := range in.Entries {
 		if err := b.deleteLocked(q, e.ReceiptHandle); err != nil {
-			ae := err.(*awsproto.Error)
-			out.Failed = append(out.Failed, batchFailed{e.Id, ae.Code, ae.Message, true})
+			f := batchFailed{e.Id, "InternalError", err.Error(), false}
+			var ae *awsproto.Error
+			if errors.As(err, &ae) {
+				f = batchFailed{e.Id, ae.Code, ae.Message, true}
+			}
+			out.Failed = append(out.Failed, f)
 			continue
 		}
 		out.Successful = append(out.Successful, batchOK{Id: e.Id})
@@ -778,19 +783,19 @@ type listOut struct {
 func (b *Backend) listQueues(ctx context.Context, in *listIn) (any, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	max := 1000
+	limit := 1000
 	if in.MaxResults != nil {
 		if *in.MaxResults < 1 || *in.MaxResults > 1000 {
 			return nil, invalidValue("Value %d for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.", *in.MaxResults)
 		}
-		max = int(*in.MaxResults)
+		limit = int(*in.MaxResults)
 	}
 	var out listOut
 	for _, n := range sortedNames(b.queues) {
 		if !strings.HasPrefix(n, in.QueueNamePrefix) || n <= in.NextToken {
 			continue
 		}
-		if len(out.QueueUrls) == max {
+		if len(out.QueueUrls) == limit {
 			out.NextToken = nameFromURL(out.QueueUrls[len(out.QueueUrls)-1])
 			break
 		}

@@ -26,7 +26,7 @@ package sqs
 
 import (
 	"context"
-	"crypto/md5"
+	"crypto/md5" //nolint:gosec // SQS digests bodies and attributes with MD5 by protocol
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
@@ -257,9 +257,9 @@ func (b *Backend) sendLocked(q *queue, body string, attrs map[string]MessageAttr
 	if body == "" {
 		return nil, missing("MessageBody")
 	}
-	max, _ := strconv.Atoi(q.Attributes["MaximumMessageSize"])
-	if size := len(body) + attrsSize(attrs); size > max {
-		return nil, invalidValue("One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", max)
+	maxSize, _ := strconv.Atoi(q.Attributes["MaximumMessageSize"])
+	if size := len(body) + attrsSize(attrs); size > maxSize {
+		return nil, invalidValue("One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", maxSize)
 	}
 	if err := checkBody(body); err != nil {
 		return nil, err
@@ -290,7 +290,7 @@ func (b *Backend) sendLocked(q *queue, body string, attrs map[string]MessageAttr
 		d = time.Duration(*delay) * time.Second
 	}
 	now := b.clock.Now()
-	sum := md5.Sum([]byte(body))
+	sum := md5.Sum([]byte(body)) //nolint:gosec // MD5OfMessageBody is MD5 by protocol
 	m := &message{ID: newID(), Body: body, MD5Body: hex.EncodeToString(sum[:]), MD5Attrs: attrsMD5(attrs), Attributes: attrs, Sent: now, VisibleAt: now.Add(b.clock.Scale(d)), SenderID: sender}
 	q.Messages = append(q.Messages, m)
 	if err := b.saveLocked(); err != nil {
@@ -339,7 +339,7 @@ func attrsMD5(attrs map[string]MessageAttribute) string {
 	if len(attrs) == 0 {
 		return ""
 	}
-	h := md5.New()
+	h := md5.New() //nolint:gosec // MD5OfMessageAttributes is MD5 by protocol
 	put := func(b []byte) {
 		var n [4]byte
 		binary.BigEndian.PutUint32(n[:], uint32(len(b)))

@@ -259,11 +259,11 @@ func (b *Backend) queryPurgeQueue(ctx context.Context, p url.Values) (any, error
 }
 
 func (b *Backend) queryListQueues(ctx context.Context, p url.Values) (any, error) {
-	max, err := int32Param(p, "MaxResults")
+	maxResults, err := int32Param(p, "MaxResults")
 	if err != nil {
 		return nil, err
 	}
-	return b.listQueues(ctx, &listIn{QueueNamePrefix: p.Get("QueueNamePrefix"), MaxResults: max, NextToken: p.Get("NextToken")})
+	return b.listQueues(ctx, &listIn{QueueNamePrefix: p.Get("QueueNamePrefix"), MaxResults: maxResults, NextToken: p.Get("NextToken")})
 }
 
 func (b *Backend) queryTagQueue(ctx context.Context, p url.Values) (any, error) {

@@ -117,7 +117,9 @@ func TestLongPollAndRedrive(t *testing.T) {
 		done <- out
 	}()
 	time.Sleep(100 * time.Millisecond)
-	c.SendMessage(ctx, &sqssdk.SendMessageInput{QueueUrl: src.QueueUrl, MessageBody: aws.String("poison")})
+	if _, err := c.SendMessage(ctx, &sqssdk.SendMessageInput{QueueUrl: src.QueueUrl, MessageBody: aws.String("poison")}); err != nil {
+		t.Error(err)
+	}
 	out := <-done
 	if len(out.Messages) != 1 || time.Since(start) > 900*time.Millisecond {
 		t.Fatalf("long poll = %+v after %v, want the message at once (wait is 1 s scaled)", out, time.Since(start))

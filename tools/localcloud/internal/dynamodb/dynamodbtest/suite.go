@@ -103,7 +103,7 @@ func (s *suite) table(t *testing.T, withSort bool) string {
 	if err := w.Wait(s.ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second); err != nil {
 		t.Fatalf("wait for table %s: %v", name, err)
 	}
-	t.Cleanup(func() { s.c.DeleteTable(s.ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}) })
+	t.Cleanup(func() { _, _ = s.c.DeleteTable(s.ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}) })
 	return name
 }
 
@@ -933,7 +933,7 @@ func (s *suite) testGSI(t *testing.T) {
 	if err := w.Wait(s.ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.c.DeleteTable(s.ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}) })
+	t.Cleanup(func() { _, _ = s.c.DeleteTable(s.ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}) })
 	for i, at := range []string{"2026-01-02", "2026-01-03", "2026-01-01"} {
 		s.put(t, name, map[string]types.AttributeValue{"pk": str(fmt.Sprintf("dep#%d", i)), "sk": str("meta"), "svc": str("web"), "at": str(at), "extra": str("x")})
 	}
