@@ -54,6 +54,10 @@ func (h *Handler) hook(ctx context.Context, log *slog.Logger, in *event.HookInvo
 		}
 	}
 	ans, d := h.hookAnswer(ctx, log, in, now, first, attempt)
+	if ans.HookDetails["smokeTest"] != nil {
+		h.metrics.count("SmokeTest"+map[string]string{HookSucceeded: "Passed", HookFailed: "Failed", HookInProgress: "Waiting"}[ans.HookStatus],
+			map[string]any{"deploymentArn": in.ResourceArn, "executionId": in.ExecutionID})
+	}
 	log.Info("lifecycle hook answered", "action", "hook-"+strings.ToLower(ans.HookStatus), "hookStatus", ans.HookStatus, "attempt", attempt, "details", ans.HookDetails)
 	if d != nil {
 		o := ledger.Observation{Key: d.key, EventID: fmt.Sprintf("hook:%s:%s:%d", in.ExecutionID, in.LifecycleStage, attempt), At: now,

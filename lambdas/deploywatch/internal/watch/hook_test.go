@@ -72,6 +72,11 @@ func TestLifecycleHook(t *testing.T) {
 			t.Errorf("Invoke(%s) = callBackDelay %d, details %s; want 15 and the first attempt's time", tt.name, a.CallBackDelay, details)
 		}
 	}
+	for _, m := range []string{`"SmokeTestPassed":1`, `"SmokeTestWaiting":1`, `"SmokeTestFailed":1`} {
+		if !strings.Contains(w.metrics.String(), m) {
+			t.Errorf("metrics lack %s", m)
+		}
+	}
 	// The answers are in the deployment's timeline, with the evidence.
 	tl, err := w.ledger.Timeline(context.Background(), arn)
 	if err != nil {

@@ -39,6 +39,9 @@ func TestRecordDeploymentEvents(t *testing.T) {
 			t.Errorf("Invoke(%s) = %+v, want action %q on %q", tt.name, a, tt.want, tt.arn)
 		}
 	}
+	if !strings.Contains(w.logs.String(), `"eventId":"bad","kind":"unknown","action":"reject"`) {
+		t.Errorf("logs lack the rejected event's id:\n%s", w.logs.String())
+	}
 	rec, err := w.ledger.Get(context.Background(), w.key(d))
 	if err != nil {
 		t.Fatal(err)

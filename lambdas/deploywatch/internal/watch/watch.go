@@ -115,10 +115,14 @@ type HookAnswer struct {
 // and acknowledged.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	in, err := event.Decode(payload)
-	log := h.log.With("eventId", in.ID(), "kind", in.Kind())
+	id := in.ID()
+	var e *event.Error
+	if errors.As(err, &e) && id == "" {
+		id = e.ID // as far as the input got
+	}
+	log := h.log.With("eventId", id, "kind", in.Kind())
 	if err != nil {
-		var e *event.Error
-		if errors.As(err, &e) && e.Hook {
+		if e != nil && e.Hook {
 			// ECS rolls back on an error as on FAILED; say why.
 			log.Error("lifecycle hook invocation rejected", "action", "reject", "err", err)
 			h.metrics.count("EventsRejected", nil)
