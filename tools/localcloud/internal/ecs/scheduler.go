@@ -17,7 +17,12 @@ type want struct {
 	tgs   []string
 }
 
+// stoppedRetention is how long, in AWS time, a STOPPED task stays
+// describable, as on AWS (about an hour).
+const stoppedRetention = time.Hour
+
 func (b *Backend) reconcileAll(ctx context.Context) {
+	b.pruneStopped()
 	keys := make([]string, 0, len(b.st.Services))
 	for k := range b.st.Services {
 		keys = append(keys, k)
@@ -374,4 +379,15 @@ func (b *Backend) revisionLive(rev string) int {
 		}
 	}
 	return n
+}
+
+// pruneStopped forgets tasks that stopped longer than stoppedRetention ago.
+func (b *Backend) pruneStopped() {
+	cutoff := b.cfg.Clock.Now().Add(-b.cfg.Clock.Scale(stoppedRetention))
+	for id, t := range b.st.Tasks {
+		if t.LastStatus == "STOPPED" && t.StoppedAt != nil && t.StoppedAt.Before(cutoff) {
+			delete(b.st.Tasks, id)
+			b.dirty = true
+		}
+	}
 }
