@@ -136,8 +136,11 @@ func (b *Backend) validateLoadBalancers(ctx context.Context, lbs []LoadBalancer,
 		if lb.TargetGroupArn == "" {
 			return invalidParam("targetGroupArn is required for an Application Load Balancer.")
 		}
-		if lb.ContainerName == "" || lb.ContainerPort == nil {
-			return invalidParam("containerName and containerPort are required in loadBalancers.")
+		if lb.ContainerName == "" {
+			return invalidParam("Container Name can not be blank.")
+		}
+		if lb.ContainerPort == nil {
+			return invalidParam("Container Port can not be blank.")
 		}
 		found := false
 		for _, c := range td.ContainerDefinitions {

@@ -105,7 +105,7 @@ func (b *Backend) apiRegisterTaskDefinition(_ context.Context, in *registerTaskD
 	}
 	family := *in.Family
 	if !namePattern.MatchString(family) {
-		return nil, clientErr("Family contains invalid characters: only letters, numbers, hyphens and underscores are allowed, up to 255.")
+		return nil, clientErr("Family contains invalid characters.")
 	}
 	if len(in.ContainerDefinitions) == 0 {
 		return nil, clientErr("Container list cannot be empty.")
