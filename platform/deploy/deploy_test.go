@@ -1,0 +1,108 @@
+package deploy_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/shipyard-ecs/shipyard/platform/deploy"
+)
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		name string
+		s    deploy.Snapshot
+		want deploy.Class
+		exit int
+	}{
+		{"successful", deploy.Snapshot{Status: "SUCCESSFUL"}, deploy.ClassSucceeded, 0},
+		{"alarm", deploy.Snapshot{Status: "ROLLBACK_SUCCESSFUL", TriggeredAlarms: []string{"web-5xx"}}, deploy.ClassAlarm, 3},
+		{"alarm by reason", deploy.Snapshot{Status: "ROLLBACK_SUCCESSFUL", RollbackReason: "Service deployment rolled back because alarm web-5xx went into the ALARM state."}, deploy.ClassAlarm, 3},
+		{"health", deploy.Snapshot{Status: "ROLLBACK_SUCCESSFUL", RollbackReason: "Service deployment rolled back because 3 tasks of the target revision failed to start or failed ELB health checks"}, deploy.ClassFailed, 4},
+		{"hook", deploy.Snapshot{Status: "ROLLBACK_SUCCESSFUL", RollbackReason: "lifecycle hook failed"}, deploy.ClassFailed, 4},
+		{"rollback failed", deploy.Snapshot{Status: "ROLLBACK_FAILED", RollbackReason: "There is no previous service revision to roll back to."}, deploy.ClassFailed, 4},
+		{"requested", deploy.Snapshot{Status: "ROLLBACK_SUCCESSFUL", RollbackReason: "Service deployment rolled back because a rollback was requested with StopServiceDeployment."}, deploy.ClassStopped, 6},
+		{"circuit breaker stop", deploy.Snapshot{Status: "STOPPED", Reason: "ECS deployment circuit breaker: tasks failed to start."}, deploy.ClassFailed, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := deploy.Classify(tt.s)
+			if got != tt.want || got.ExitCode() != tt.exit {
+				t.Errorf("Classify(%+v) = %v (exit %d), want %v (exit %d)", tt.s, got, got.ExitCode(), tt.want, tt.exit)
+			}
+		})
+	}
+}
+
+func TestSnapshotLine(t *testing.T) {
+	s := deploy.Snapshot{
+		Status: "IN_PROGRESS", Stage: "BAKE_TIME",
+		Production: map[string]int{"blue": 0, "green": 100},
+		Targets:    map[string]map[string]int{"blue": {"healthy": 2}, "green": {"healthy": 1, "initial": 1}},
+		Alarms:     map[string]string{"b": "OK", "a": "INSUFFICIENT_DATA"},
+		BakeLeft:   90 * time.Second,
+	}
+	want := "IN_PROGRESS BAKE_TIME | prod blue 0 green 100 | blue 2 healthy | green 1 healthy, 1 initial | alarms a=INSUFFICIENT_DATA b=OK | bake 1m30s left"
+	if got := s.Line(); got != want {
+		t.Errorf("Line() = %q, want %q", got, want)
+	}
+}
+
+// ecsServer answers the ECS JSON protocol from canned bodies per operation
+// and records the operations called.
+type ecsServer struct {
+	mu     sync.Mutex
+	calls  []string
+	bodies map[string]any
+}
+
+func (s *ecsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	op := r.Header.Get("X-Amz-Target")
+	op = op[strings.LastIndex(op, ".")+1:]
+	s.mu.Lock()
+	s.calls = append(s.calls, op)
+	s.mu.Unlock()
+	body, ok := s.bodies[op]
+	if !ok {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"__type":"InvalidParameterException","message":"unexpected ` + op + `"}`))
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func TestStartRefusesInFlight(t *testing.T) {
+	srv := &ecsServer{bodies: map[string]any{
+		"ListServiceDeployments": map[string]any{"serviceDeployments": []any{map[string]any{
+			"serviceDeploymentArn": "arn:aws:ecs:us-east-1:1:service-deployment/c/web/abc", "status": "ROLLBACK_IN_PROGRESS", "createdAt": 1.7e9,
+		}}},
+	}}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	client := ecs.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), BaseEndpoint: aws.String(hs.URL)})
+	e := &deploy.Engine{Service: deploy.Service{Cluster: "c", Name: "web"}, ECS: client, Reader: client}
+	_, err := e.Start(context.Background(), "arn:aws:ecs:us-east-1:1:task-definition/web:2")
+	var inflight *deploy.InFlightError
+	if !errors.As(err, &inflight) || inflight.Status != "ROLLBACK_IN_PROGRESS" {
+		t.Fatalf("Start() with a rollback in flight = %v, want an InFlightError", err)
+	}
+	for _, want := range []string{"ship status --watch", "ship rollback"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Start() error = %q, want it to say %q", err, want)
+		}
+	}
+	if got := strings.Join(srv.calls, ","); got != "ListServiceDeployments" {
+		t.Errorf("calls = %s, want only ListServiceDeployments (no UpdateService)", got)
+	}
+}
