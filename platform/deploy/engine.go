@@ -309,7 +309,9 @@ func (e *Engine) LastGood(ctx context.Context) (current string, good Revision, e
 		}
 		in.NextToken = out.NextToken
 	}
-	slices.SortFunc(all, func(a, b types.ServiceDeploymentBrief) int { return aws.ToTime(b.CreatedAt).Compare(aws.ToTime(a.CreatedAt)) })
+	slices.SortFunc(all, func(a, b types.ServiceDeploymentBrief) int {
+		return aws.ToTime(b.CreatedAt).Compare(aws.ToTime(a.CreatedAt))
+	})
 	for _, d := range all {
 		rev, err := e.revision(ctx, aws.ToString(d.TargetServiceRevisionArn))
 		if err != nil {
