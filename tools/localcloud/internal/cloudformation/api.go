@@ -32,6 +32,7 @@ func (b *Backend) Register(m *awsproto.Mux) {
 			"ListStackResources":     awsproto.Op[stackNameIn](b.apiListStackResources).Query(),
 			"GetTemplate":            awsproto.Op[getTemplateIn](b.apiGetTemplate).Query(),
 			"ValidateTemplate":       awsproto.Op[validateTemplateIn](b.apiValidateTemplate).Query(),
+			"GetTemplateSummary":     awsproto.Op[templateSummaryIn](b.apiGetTemplateSummary).Query(),
 			"CreateChangeSet":        awsproto.Op[createChangeSetIn](b.apiCreateChangeSet).Query(),
 			"DescribeChangeSet":      awsproto.Op[changeSetIn](b.apiDescribeChangeSet).Query(),
 			"ExecuteChangeSet":       awsproto.Op[changeSetIn](b.apiExecuteChangeSet).Query(),
@@ -757,6 +758,89 @@ func (b *Backend) apiValidateTemplate(ctx context.Context, in *validateTemplateI
 	return out, nil
 }
 
+type templateSummaryIn struct {
+	TemplateBody string
+	TemplateURL  string
+	StackName    string
+}
+
+type summaryParamXML struct {
+	ParameterKey         string `xml:"ParameterKey"`
+	DefaultValue         string `xml:"DefaultValue,omitempty"`
+	ParameterType        string `xml:"ParameterType"`
+	NoEcho               bool   `xml:"NoEcho"`
+	Description          string `xml:"Description,omitempty"`
+	ParameterConstraints struct {
+		AllowedValues []string `xml:"AllowedValues>member"`
+	} `xml:"ParameterConstraints"`
+}
+
+// apiGetTemplateSummary describes a template (given, or a stack's): what
+// the aws CLI's deploy reads before it creates a change set.
+func (b *Backend) apiGetTemplateSummary(ctx context.Context, in *templateSummaryIn) (any, error) {
+	body := in.TemplateBody
+	if in.StackName != "" {
+		if body != "" || in.TemplateURL != "" {
+			return nil, validationError("Specify exactly one of TemplateBody, TemplateUrl or StackName.")
+		}
+		b.mu.Lock()
+		st := b.find(in.StackName)
+		if st != nil {
+			body = st.TemplateBody
+		}
+		b.mu.Unlock()
+		if st == nil || body == "" {
+			return nil, stackNotFound(in.StackName)
+		}
+	} else {
+		var err error
+		if body, err = b.templateBody(ctx, in.TemplateBody, in.TemplateURL); err != nil {
+			return nil, err
+		}
+	}
+	t, err := parseForAPI(body)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Parameters         []summaryParamXML `xml:"Parameters>member"`
+		Description        string            `xml:"Description,omitempty"`
+		Capabilities       []string          `xml:"Capabilities>member"`
+		CapabilitiesReason string            `xml:"CapabilitiesReason,omitempty"`
+		ResourceTypes      []string          `xml:"ResourceTypes>member"`
+		Version            string            `xml:"Version,omitempty"`
+		DeclaredTransforms []string          `xml:"DeclaredTransforms>member"`
+	}
+	out.Parameters = []summaryParamXML{}
+	names := make([]string, 0, len(t.Parameters))
+	for n := range t.Parameters {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p := t.Parameters[n]
+		x := summaryParamXML{ParameterKey: n, ParameterType: p.Type, NoEcho: p.NoEcho, Description: p.Description}
+		if p.Default != nil {
+			x.DefaultValue = *p.Default
+		}
+		x.ParameterConstraints.AllowedValues = p.AllowedValues
+		out.Parameters = append(out.Parameters, x)
+	}
+	out.Description, out.Version = t.Description, t.FormatVersion
+	if need, why := requiredCapabilities(t); need != "" {
+		out.Capabilities, out.CapabilitiesReason = []string{need}, why
+	}
+	seen := map[string]bool{}
+	for _, r := range t.Resources {
+		if !seen[r.Type] {
+			seen[r.Type] = true
+			out.ResourceTypes = append(out.ResourceTypes, r.Type)
+		}
+	}
+	sort.Strings(out.ResourceTypes)
+	return out, nil
+}
+
 // findChangeSet finds a change set by ARN, or by name within a stack.
 // Callers hold b.mu.
 func (b *Backend) findChangeSet(name, stackName string) (*Stack, *ChangeSet, error) {
@@ -982,11 +1066,9 @@ func (b *Backend) apiExecuteChangeSet(ctx context.Context, in *changeSetIn) (any
 	}
 	st.LastChangeSetID = cs.ID
 	cs.ExecutionStatus = "EXECUTE_IN_PROGRESS"
-	for _, other := range st.ChangeSets {
-		if other != cs && other.ExecutionStatus == "AVAILABLE" {
-			other.ExecutionStatus = "OBSOLETE"
-		}
-	}
+	// Executing a change set deletes the stack's other change sets: they
+	// are no longer valid for the updated stack.
+	st.ChangeSets = []*ChangeSet{cs}
 	if cs.Type == "CREATE" {
 		now := b.cfg.Clock.Now()
 		st.TemplateBody, st.Params, st.Description, st.Capabilities, st.Tags = cs.TemplateBody, raw, t.Description, cs.Capabilities, cs.Tags

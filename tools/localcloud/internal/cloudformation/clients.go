@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -61,21 +64,139 @@ func sdkConfig(h http.Handler, region string) aws.Config {
 }
 
 // convert copies evaluated template properties into an SDK input struct.
-// Template property names are the API's member names (matched case-
-// insensitively, as encoding/json does), which holds for the types
-// converted this way; members the template has and the input lacks are
-// handled by the caller.
+// Template property names are the API's member names, matched case-
+// insensitively; members the input lacks are left to the caller. Scalars
+// convert as CloudFormation converts them: "5000" fills an integer, 60 a
+// string, "true" a boolean.
 func convert(props any, out any) error {
-	b, err := json.Marshal(props)
-	if err != nil {
-		return fmt.Errorf("encode properties: %w", err)
+	rv := reflect.ValueOf(out)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("convert properties into %T: want a non-nil pointer", out)
 	}
-	if err := json.Unmarshal(b, out); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return msgf("Properties validation failed: #/%s: expected type: %s, found: %s", te.Field, te.Type, te.Value)
+	return assign(props, rv.Elem(), "#")
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+func typeError(path, want string, v any) error {
+	got := "JSONObject"
+	switch v.(type) {
+	case string:
+		got = "String"
+	case []any, []string:
+		got = "JSONArray"
+	case json.Number, float64:
+		got = "Number"
+	case bool:
+		got = "Boolean"
+	}
+	return msgf("Properties validation failed: %s: expected type: %s, found: %s", path, want, got)
+}
+
+func isScalar(v any) bool {
+	switch v.(type) {
+	case string, json.Number, float64, bool:
+		return true
+	}
+	return false
+}
+
+func assign(v any, rv reflect.Value, path string) error {
+	if v == nil {
+		return nil
+	}
+	if ss, ok := v.([]string); ok {
+		v = toAnyList(ss)
+	}
+	switch rv.Kind() {
+	case reflect.Pointer:
+		if rv.IsNil() {
+			rv.Set(reflect.New(rv.Type().Elem()))
 		}
-		return msgf("Properties validation failed: %v", err)
+		return assign(v, rv.Elem(), path)
+	case reflect.Interface:
+		if rv.NumMethod() == 0 {
+			rv.Set(reflect.ValueOf(v))
+		}
+		return nil
+	case reflect.Struct:
+		if rv.Type() == timeType {
+			t, err := time.Parse(time.RFC3339, scalarString(v))
+			if err != nil {
+				return typeError(path, "Timestamp", v)
+			}
+			rv.Set(reflect.ValueOf(t))
+			return nil
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return typeError(path, "JSONObject", v)
+		}
+		rt := rv.Type()
+		fields := map[string]int{}
+		for i := range rt.NumField() {
+			if f := rt.Field(i); f.IsExported() {
+				fields[strings.ToLower(f.Name)] = i
+			}
+		}
+		for k, e := range m {
+			if i, ok := fields[strings.ToLower(k)]; ok {
+				if err := assign(e, rv.Field(i), path+"/"+k); err != nil {
+					return err
+				}
+			}
+		}
+	case reflect.Slice:
+		l, ok := v.([]any)
+		if !ok {
+			return typeError(path, "JSONArray", v)
+		}
+		out := reflect.MakeSlice(rv.Type(), len(l), len(l))
+		for i, e := range l {
+			if err := assign(e, out.Index(i), fmt.Sprintf("%s/%d", path, i)); err != nil {
+				return err
+			}
+		}
+		rv.Set(out)
+	case reflect.Map:
+		m, ok := v.(map[string]any)
+		if !ok || rv.Type().Key().Kind() != reflect.String {
+			return typeError(path, "JSONObject", v)
+		}
+		out := reflect.MakeMapWithSize(rv.Type(), len(m))
+		for k, e := range m {
+			ev := reflect.New(rv.Type().Elem()).Elem()
+			if err := assign(e, ev, path+"/"+k); err != nil {
+				return err
+			}
+			out.SetMapIndex(reflect.ValueOf(k).Convert(rv.Type().Key()), ev)
+		}
+		rv.Set(out)
+	case reflect.String:
+		if !isScalar(v) {
+			return typeError(path, "String", v)
+		}
+		rv.SetString(scalarString(v))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(scalarString(v), 10, rv.Type().Bits())
+		if err != nil || !isScalar(v) {
+			return typeError(path, "Integer", v)
+		}
+		rv.SetInt(n)
+	case reflect.Float32, reflect.Float64:
+		f, err := strconv.ParseFloat(scalarString(v), rv.Type().Bits())
+		if err != nil || !isScalar(v) {
+			return typeError(path, "Number", v)
+		}
+		rv.SetFloat(f)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(scalarString(v))
+		if err != nil || !isScalar(v) {
+			return typeError(path, "Boolean", v)
+		}
+		rv.SetBool(b)
+	default:
+		return fmt.Errorf("convert properties at %s: unsupported kind %s", path, rv.Kind())
 	}
 	return nil
 }

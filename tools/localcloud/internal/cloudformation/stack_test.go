@@ -219,6 +219,15 @@ func TestAPIErrors(t *testing.T) {
 	if _, err := e.cfn.DeleteStack(ctx, &cfnapi.DeleteStackInput{StackName: aws.String("never")}); err != nil {
 		t.Errorf("DeleteStack(never) = %v, want success", err)
 	}
+	// GetTemplateSummary (what aws cloudformation deploy reads) reports
+	// parameter types and the resource types.
+	sum, err := e.cfn.GetTemplateSummary(ctx, &cfnapi.GetTemplateSummaryInput{TemplateBody: aws.String(pattern)})
+	if err != nil || len(sum.Parameters) != 1 || aws.ToString(sum.Parameters[0].ParameterType) != "String" || len(sum.ResourceTypes) != 1 || sum.ResourceTypes[0] != "AWS::EC2::VPC" {
+		t.Errorf("GetTemplateSummary = %+v, %v, want one String parameter and AWS::EC2::VPC", sum, err)
+	}
+	if sum, err := e.cfn.GetTemplateSummary(ctx, &cfnapi.GetTemplateSummaryInput{StackName: aws.String("exists")}); err != nil || len(sum.ResourceTypes) != 1 {
+		t.Errorf("GetTemplateSummary(stack) = %+v, %v, want the stack's template", sum, err)
+	}
 	// ValidateTemplate reports parameters and capabilities.
 	v, err := e.cfn.ValidateTemplate(ctx, &cfnapi.ValidateTemplateInput{TemplateBody: aws.String(role)})
 	if err != nil || len(v.Capabilities) != 1 || v.Capabilities[0] != cfntypes.CapabilityCapabilityIam {
