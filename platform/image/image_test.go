@@ -218,3 +218,39 @@ func TestTag(t *testing.T) {
 		}
 	}
 }
+
+func TestResolve(t *testing.T) {
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	repo := strings.TrimPrefix(srv.URL, "http://") + "/app"
+	img, err := image.Assemble([]byte("#!binary"), options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := image.Publisher{}.Publish(ctx, img, repo, "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		ref, want string
+		notFound  bool
+	}{
+		{pub.Tag, pub.Ref, false},
+		{pub.Ref, pub.Ref, false},
+		{repo + ":missing", "", true},
+		{repo + "@sha256:" + strings.Repeat("0", 64), "", true},
+		{"Not A Ref", "", true},
+	}
+	for _, tt := range tests {
+		got, err := image.Publisher{}.Resolve(ctx, tt.ref)
+		if tt.notFound {
+			if !errors.Is(err, image.ErrImageNotFound) {
+				t.Errorf("Resolve(%q) = %q, %v; want ErrImageNotFound", tt.ref, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("Resolve(%q) = %q, %v; want %q", tt.ref, got, err, tt.want)
+		}
+	}
+}

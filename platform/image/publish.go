@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // Published is an image in a registry.
@@ -113,4 +114,33 @@ func ECRAuth(ctx context.Context, api authorizer) (authn.Authenticator, error) {
 		return nil, errors.New("decode the ECR authorization token: want user:password")
 	}
 	return &authn.Basic{Username: user, Password: pass}, nil
+}
+
+// ErrImageNotFound means a named image is not in its registry.
+var ErrImageNotFound = errors.New("image not found")
+
+// Resolve pins an image reference by digest: a repository@sha256:… stays
+// as it is once the registry has it, a tag becomes the digest it names
+// now. An image the registry does not have is ErrImageNotFound.
+func (p Publisher) Resolve(ctx context.Context, ref string) (string, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return "", fmt.Errorf("%w: %q is not an image reference: %w", ErrImageNotFound, ref, err)
+	}
+	opts := []remote.Option{remote.WithContext(ctx)}
+	if p.Auth != nil {
+		opts = append(opts, remote.WithAuth(p.Auth))
+	}
+	if p.Transport != nil {
+		opts = append(opts, remote.WithTransport(p.Transport))
+	}
+	desc, err := remote.Head(r, opts...)
+	if err != nil {
+		var te *transport.Error
+		if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
+			return "", fmt.Errorf("%w: %s is not in its registry; push it first, or drop --image to build one", ErrImageNotFound, ref)
+		}
+		return "", fmt.Errorf("look up image %s: %w", ref, err)
+	}
+	return r.Context().Name() + "@" + desc.Digest.String(), nil
 }
