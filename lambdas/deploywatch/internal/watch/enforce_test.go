@@ -161,3 +161,28 @@ func TestAlarmRecordOnly(t *testing.T) {
 		t.Errorf("ECS calls that change things = %d, want 0", n)
 	}
 }
+
+// TestCooldownBetweenRollbacks: a second deployment alarmed within the
+// cooldown is not rolled back by deploywatch; the record says why.
+func TestCooldownBetweenRollbacks(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	w.deploy(1, 1)
+	w.waitDeployment(2, "PENDING", "IN_PROGRESS")
+	if a := w.invoke(alarmEvent("c-1", "web-target-5xx", "ALARM", time.Now())); a.Action != "stop-rollback" {
+		t.Fatalf("Invoke(first alarm) = %+v, want stop-rollback", a)
+	}
+	// The rollback put A back; deploy it again, as a new deployment.
+	if _, err := w.ecs.UpdateService(context.Background(), &ecs.UpdateServiceInput{Cluster: aws.String(w.cluster), Service: aws.String("web"), ForceNewDeployment: true}); err != nil {
+		t.Fatal(err)
+	}
+	d := w.waitDeployment(3, "PENDING", "IN_PROGRESS")
+	a := w.invoke(alarmEvent("c-2", "web-target-5xx", "ALARM", time.Now()))
+	if a.Action != "none" || !strings.Contains(a.Reason, "cooldown") || w.count("StopServiceDeployment") != 1 {
+		t.Errorf("Invoke(alarm within the cooldown) = %+v with %d stops; want none for the cooldown, 1 stop", a, w.count("StopServiceDeployment"))
+	}
+	rec, err := w.ledger.Get(context.Background(), w.key(d))
+	if err != nil || rec.Enforcement == nil || !strings.HasPrefix(rec.Enforcement.Outcome, "skipped") {
+		t.Errorf("ledger enforcement of the second deployment = %+v, %v; want skipped for the cooldown", rec.Enforcement, err)
+	}
+}
