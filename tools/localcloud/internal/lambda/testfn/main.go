@@ -5,7 +5,9 @@
 //   - RECORD_FILE set: every event is appended to that file, one JSON line.
 //   - FAIL=1: every invocation returns an error (after recording).
 //   - HOOK_STATUS set and the event is an ECS lifecycle hook: answers with
-//     that hookStatus.
+//     that hookStatus. HOOK_SEQUENCE (comma-separated statuses) answers the
+//     process's n-th hook invocation with the n-th status (the last one
+//     repeats), IN_PROGRESS with a callBackDelay of 1 s.
 //   - {"action":"fail"} returns an error; {"action":"exit"} exits with
 //     status 3; {"action":"sleep","ms":N} sleeps; {"action":"print",
 //     "text":T} writes T to stdout.
@@ -19,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -46,6 +49,10 @@ func record(raw json.RawMessage) error {
 	return err
 }
 
+// hookCalls counts this process's hook invocations (one at a time: Lambda
+// never overlaps invocations in one instance).
+var hookCalls int
+
 func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	if err := record(raw); err != nil {
 		return nil, err
@@ -55,8 +62,19 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	}
 	var c command
 	_ = json.Unmarshal(raw, &c)
-	if c.LifecycleStage != "" && os.Getenv("HOOK_STATUS") != "" {
-		return map[string]any{"hookStatus": os.Getenv("HOOK_STATUS")}, nil
+	if c.LifecycleStage != "" {
+		if seq := os.Getenv("HOOK_SEQUENCE"); seq != "" {
+			statuses := strings.Split(seq, ",")
+			status := statuses[min(hookCalls, len(statuses)-1)]
+			hookCalls++
+			if status == "IN_PROGRESS" {
+				return map[string]any{"hookStatus": status, "callBackDelay": 1}, nil
+			}
+			return map[string]any{"hookStatus": status}, nil
+		}
+		if st := os.Getenv("HOOK_STATUS"); st != "" {
+			return map[string]any{"hookStatus": st}, nil
+		}
 	}
 	switch c.Action {
 	case "fail":
