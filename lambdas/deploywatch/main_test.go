@@ -186,8 +186,8 @@ func TestBootstrapUnderRuntimeInterfaceEmulator(t *testing.T) {
 	if err != nil || rec.Status != "SUCCESSFUL" || rec.TaskDefinition != tds[1] || len(rec.LegacyIDs) != 1 {
 		t.Errorf("ledger record = %+v, %v; want SUCCESSFUL with task definition %s and its legacy id", rec, err, tds[1])
 	}
-	if !strings.Contains(logs.String(), `"eventId":"rie-1"`) {
-		t.Errorf("function logs lack JSON lines with the event id:\n%s", logs.String())
+	if !strings.Contains(logs.String(), `"eventId":"rie-1"`) || !strings.Contains(logs.String(), `"requestId":"`) {
+		t.Errorf("function logs lack JSON lines with the event id and the request id:\n%s", logs.String())
 	}
 	t.Logf("took %s", time.Since(start).Round(time.Millisecond))
 }

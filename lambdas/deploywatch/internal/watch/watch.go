@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/smithy-go"
 
@@ -121,6 +122,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		id = e.ID // as far as the input got
 	}
 	log := h.log.With("eventId", id, "kind", in.Kind())
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With("requestId", lc.AwsRequestID)
+	}
 	if err != nil {
 		if e != nil && e.Hook {
 			// ECS rolls back on an error as on FAILED; say why.
