@@ -170,6 +170,7 @@ func (b *Backend) setStage(s *serviceRec, d *deploymentRec, stage string) {
 	d.LifecycleStage = stage
 	d.StageEntered = b.cfg.Clock.Now()
 	d.HooksStarted, d.HooksPending, d.HookFailed = false, 0, ""
+	d.StageSeq++
 	now := b.now()
 	d.UpdatedAt = &now
 	b.dirty = true
@@ -270,9 +271,17 @@ func (b *Backend) advanceBlueGreen(ctx context.Context, s *serviceRec, d *deploy
 		b.rollback(ctx, s, d, "Service deployment rolled back because a rollback was requested with StopServiceDeployment.")
 	}
 	if d.RollingBack {
+		if d.RollbackHooks {
+			b.rollbackHooks(ctx, s, d)
+			return
+		}
 		if d.SourceRevision != "" && b.revisionLive(d.TargetRevision) == 0 && b.healthyCount(d.SourceRevision, health) >= s.DesiredCount {
 			b.setDeploymentStatus(s, d, "ROLLBACK_SUCCESSFUL", d.Rollback.Reason)
 		}
+		return
+	}
+	if d.HookFailed != "" {
+		b.rollback(ctx, s, d, d.HookFailed)
 		return
 	}
 	if slices.Contains(alarmStages, d.LifecycleStage) {
@@ -454,6 +463,39 @@ func (b *Backend) rollback(ctx context.Context, s *serviceRec, d *deploymentRec,
 	}
 	b.serviceEvent(s, fmt.Sprintf("(service %s) rolling back: %s", s.ServiceName, reason))
 	b.setDeploymentStatus(s, d, "ROLLBACK_IN_PROGRESS", reason)
+	if d.Strategy == "BLUE_GREEN" && (b.hasHooks(d, "TEST_TRAFFIC_SHIFT") || b.hasHooks(d, "PRODUCTION_TRAFFIC_SHIFT")) {
+		d.RollbackHooks = true
+		b.setStage(s, d, "TEST_TRAFFIC_SHIFT")
+	}
+}
+
+func (b *Backend) hasHooks(d *deploymentRec, stage string) bool {
+	for _, h := range d.DeploymentConfiguration.LifecycleHooks {
+		if slices.Contains(h.LifecycleStages, stage) {
+			return true
+		}
+	}
+	return false
+}
+
+// rollbackHooks re-invokes the hooks at TEST_TRAFFIC_SHIFT and then
+// PRODUCTION_TRAFFIC_SHIFT, as ECS does on rollback, with the weights back
+// on the source revision. A hook that fails there fails the rollback.
+func (b *Backend) rollbackHooks(ctx context.Context, s *serviceRec, d *deploymentRec) {
+	if d.HookFailed != "" {
+		d.RollbackHooks = false
+		b.setDeploymentStatus(s, d, "ROLLBACK_FAILED", d.HookFailed)
+		return
+	}
+	if !b.hooksDone(ctx, s, d) {
+		return
+	}
+	if d.LifecycleStage == "TEST_TRAFFIC_SHIFT" {
+		b.setStage(s, d, "PRODUCTION_TRAFFIC_SHIFT")
+		return
+	}
+	d.RollbackHooks = false
+	b.dirty = true
 }
 
 // fail ends a deployment that may not roll back.

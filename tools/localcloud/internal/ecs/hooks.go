@@ -38,8 +38,8 @@ type HookInvoker interface {
 }
 
 // hooksDone runs the hooks registered for the deployment's current stage and
-// reports whether all have succeeded. A failed hook rolls the deployment
-// back. Without a HookInvoker, hooks are recorded as SUCCEEDED.
+// reports whether all have succeeded; a failed one sets d.HookFailed for the
+// caller. Without a HookInvoker, hooks are recorded as SUCCEEDED.
 func (b *Backend) hooksDone(ctx context.Context, s *serviceRec, d *deploymentRec) bool {
 	stage := d.LifecycleStage
 	var hooks []LifecycleHook
@@ -52,8 +52,7 @@ func (b *Backend) hooksDone(ctx context.Context, s *serviceRec, d *deploymentRec
 		return true
 	}
 	if d.HookFailed != "" {
-		b.rollback(ctx, s, d, d.HookFailed)
-		return false
+		return false // the caller rolls back, or fails the rollback
 	}
 	if !d.HooksStarted {
 		d.HooksStarted = true
@@ -88,8 +87,9 @@ func (b *Backend) hooksDone(ctx context.Context, s *serviceRec, d *deploymentRec
 				TestTrafficWeights: b.weights(d, "test"), ProductionTrafficWeights: b.weights(d, "prod"),
 				HookTargetArn: h.HookTargetArn, RoleArn: h.RoleArn, TargetType: detail.TargetType, HookDetails: h.HookDetails,
 			}
+			seq := d.StageSeq
 			b.wg.Go(func() {
-				b.runHook(ctx, d.ServiceDeploymentArn, detail.HookID, stage, inv, b.cfg.Clock.Now().Add(b.cfg.Clock.Scale(timeout)))
+				b.runHook(ctx, d.ServiceDeploymentArn, detail.HookID, stage, seq, inv, b.cfg.Clock.Now().Add(b.cfg.Clock.Scale(timeout)))
 			})
 		}
 	}
@@ -100,6 +100,15 @@ func (b *Backend) hooksDone(ctx context.Context, s *serviceRec, d *deploymentRec
 // in stages where no shift happens.
 func (b *Backend) weights(d *deploymentRec, which string) map[string]float64 {
 	out := map[string]float64{}
+	if d.RollingBack {
+		// Rollback re-invokes the traffic-shift hooks with the weights
+		// back on the source revision.
+		if (which == "test" && d.LifecycleStage == "TEST_TRAFFIC_SHIFT") || (which == "prod" && d.LifecycleStage == "PRODUCTION_TRAFFIC_SHIFT") {
+			out[d.TargetRevision] = 0
+			out[d.SourceRevision] = 100
+		}
+		return out
+	}
 	switch d.LifecycleStage {
 	case "TEST_TRAFFIC_SHIFT":
 		if which == "test" {
@@ -120,7 +129,7 @@ func (b *Backend) weights(d *deploymentRec, which string) map[string]float64 {
 }
 
 // runHook invokes one hook until it succeeds, fails or times out.
-func (b *Backend) runHook(ctx context.Context, deployment, hookID, stage string, inv HookInvocation, deadline time.Time) {
+func (b *Backend) runHook(ctx context.Context, deployment, hookID, stage string, seq int, inv HookInvocation, deadline time.Time) {
 	status, reason := "FAILED", ""
 	for {
 		res, err := b.cfg.Hooks.InvokeHook(ctx, inv)
@@ -169,7 +178,7 @@ func (b *Backend) runHook(ctx context.Context, deployment, hookID, stage string,
 			}
 		}
 	}
-	if d.LifecycleStage == stage && d.HooksPending > 0 {
+	if d.StageSeq == seq && d.HooksPending > 0 {
 		d.HooksPending--
 		if reason != "" {
 			d.HookFailed = reason

@@ -2,7 +2,10 @@ package ecs_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,5 +117,100 @@ func TestTestListenerAndLambdaHooks(t *testing.T) {
 	}
 	if w := e.weights(f.rule); w[f.green] != 100 {
 		t.Errorf("production weights after rollback = %v, want green (live) 100", w)
+	}
+}
+
+// scriptedHook answers by stage and records every invocation.
+type scriptedHook struct {
+	mu     sync.Mutex
+	answer func(ecs.HookInvocation) string
+	calls  []ecs.HookInvocation
+}
+
+func (h *scriptedHook) InvokeHook(_ context.Context, in ecs.HookInvocation) (ecs.HookResult, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls = append(h.calls, in)
+	return ecs.HookResult{HookStatus: h.answer(in)}, nil
+}
+
+func (h *scriptedHook) recorded() []ecs.HookInvocation {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]ecs.HookInvocation(nil), h.calls...)
+}
+
+// TestRollbackReinvokesTrafficHooks: on rollback ECS invokes the hooks at
+// TEST_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT again, with the weights
+// back on the source revision; a hook failing there fails the rollback.
+func TestRollbackReinvokesTrafficHooks(t *testing.T) {
+	var failing, failRollback atomic.Bool
+	hook := &scriptedHook{}
+	hook.answer = func(in ecs.HookInvocation) string {
+		switch {
+		case !failing.Load():
+			return "SUCCEEDED"
+		case in.LifecycleStage == "POST_SCALE_UP":
+			return "FAILED"
+		case failRollback.Load():
+			return "FAILED"
+		}
+		return "SUCCEEDED"
+	}
+	e := newEnvWith(t, t.TempDir(), func(c *ecs.Config) { c.Hooks = hook })
+	e.cluster()
+	f := e.loadBalancer()
+	lambda := aws.String("arn:aws:lambda:us-east-1:000000000000:function:h")
+	if _, err := e.ecs.CreateService(ctx, &ecsapi.CreateServiceInput{
+		Cluster: aws.String("c1"), ServiceName: aws.String("web"), TaskDefinition: aws.String(e.taskDef("web", "APP_VERSION=v1")), DesiredCount: aws.Int32(1), NetworkConfiguration: awsvpc,
+		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String(f.blue), ContainerName: aws.String("app"), ContainerPort: aws.Int32(5000),
+			AdvancedConfiguration: &types.AdvancedConfiguration{AlternateTargetGroupArn: aws.String(f.green), ProductionListenerRule: aws.String(f.rule), RoleArn: aws.String("arn:aws:iam::000000000000:role/r")}}},
+		DeploymentConfiguration: &types.DeploymentConfiguration{Strategy: types.DeploymentStrategyBlueGreen, BakeTimeInMinutes: aws.Int32(0),
+			LifecycleHooks: []types.DeploymentLifecycleHook{
+				{HookTargetArn: lambda, RoleArn: lambda, LifecycleStages: []types.DeploymentLifecycleHookStage{types.DeploymentLifecycleHookStagePostScaleUp}},
+				{HookTargetArn: lambda, RoleArn: lambda, LifecycleStages: []types.DeploymentLifecycleHookStage{types.DeploymentLifecycleHookStageTestTrafficShift, types.DeploymentLifecycleHookStageProductionTrafficShift}},
+			}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.await(aws.ToString(e.latest("web").ServiceDeploymentArn), 20*time.Second, nil); d.Status != types.ServiceDeploymentStatusSuccessful {
+		t.Fatalf("first deployment = %s (%s)", d.Status, aws.ToString(d.StatusReason))
+	}
+	tests := []struct {
+		name         string
+		failRollback bool
+		want         types.ServiceDeploymentStatus
+	}{
+		{"traffic hooks succeed on rollback", false, types.ServiceDeploymentStatusRollbackSuccessful},
+		{"a traffic hook fails the rollback", true, types.ServiceDeploymentStatusRollbackFailed},
+	}
+	failing.Store(true)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.t = t
+			failRollback.Store(tt.failRollback)
+			before := len(hook.recorded())
+			d := e.await(e.deploy(e.taskDef("web", fmt.Sprintf("APP_VERSION=bad%d", i))), 30*time.Second, nil)
+			if d.Status != tt.want {
+				t.Fatalf("deployment = %s (%s), want %s", d.Status, aws.ToString(d.StatusReason), tt.want)
+			}
+			var stages []string
+			for _, c := range hook.recorded()[before:] {
+				if c.ResourceArn != aws.ToString(d.ServiceDeploymentArn) {
+					continue
+				}
+				stages = append(stages, c.LifecycleStage)
+				if c.LifecycleStage == "PRODUCTION_TRAFFIC_SHIFT" && (c.ProductionTrafficWeights[c.TargetServiceRevisionArn] != 0 || len(c.ProductionTrafficWeights) != 2) {
+					t.Errorf("rollback invocation weights = %v, want the target at 0 and the source at 100", c.ProductionTrafficWeights)
+				}
+			}
+			want := []string{"POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"}
+			if tt.failRollback {
+				want = want[:2] // the first re-invoked hook fails the rollback
+			}
+			if !slices.Equal(stages, want) {
+				t.Errorf("hook invocations = %v, want %v", stages, want)
+			}
+		})
 	}
 }

@@ -127,9 +127,15 @@ type deploymentRec struct {
 	// now, within maximumPercent and minimumHealthyPercent.
 	SourceWant, TargetWant int32
 	// Hooks of the current stage: started and finished counts.
-	HooksStarted  bool
-	HooksPending  int
-	HookFailed    string
+	HooksStarted bool
+	HooksPending int
+	HookFailed   string
+	// RollbackHooks is set while a rollback re-invokes the traffic-shift
+	// hooks (at TEST_TRAFFIC_SHIFT, then PRODUCTION_TRAFFIC_SHIFT).
+	RollbackHooks bool
+	// StageSeq counts stage entries, so a hook finishing late is not
+	// taken for one of a later stage.
+	StageSeq      int
 	WeightsMoved  bool
 	TestShifted   bool
 	FirstHealthy  time.Time
