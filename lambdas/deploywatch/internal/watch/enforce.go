@@ -174,7 +174,7 @@ func (h *Handler) enforce(ctx context.Context, log *slog.Logger, env *event.Enve
 			return Answer{Action: "none", Deployment: d.key.Arn, Reason: outcome}, nil
 		}
 	}
-	outcome, err := h.act(ctx, d, act)
+	outcome, started, err := h.act(ctx, d, act)
 	if err != nil && !permanent(err) {
 		return Answer{}, err
 	}
@@ -186,8 +186,9 @@ func (h *Handler) enforce(ctx context.Context, log *slog.Logger, env *event.Enve
 		return Answer{}, ferr
 	}
 	if err == nil && kind == ledger.ActionRedeploy {
-		if err := h.recordRedeploy(ctx, log, env, a, d); err != nil {
-			return Answer{}, err
+		// The rollback is done; failing the event now would not redo it.
+		if err := h.recordRedeploy(ctx, log, env, a, d, started); err != nil {
+			log.Error("mark the redeploy as deploywatch's", "err", err)
 		}
 	}
 	if err == nil {
@@ -207,27 +208,32 @@ func describeAction(a ledger.Action) string {
 	return "stop the deployment with ROLLBACK"
 }
 
-// act calls ECS; an error is ECS's.
-func (h *Handler) act(ctx context.Context, d *deployment, a ledger.Action) (string, error) {
+// act calls ECS; an error is ECS's. A redeploy also returns the service
+// deployment it started, when ECS says.
+func (h *Handler) act(ctx context.Context, d *deployment, a ledger.Action) (string, string, error) {
 	switch a.Kind {
 	case ledger.ActionStopRollback:
 		_, err := h.rb.StopServiceDeployment(ctx, &ecs.StopServiceDeploymentInput{
 			ServiceDeploymentArn: aws.String(d.key.Arn), StopType: types.StopServiceDeploymentStopTypeRollback,
 		})
 		if err != nil {
-			return "", fmt.Errorf("stop service deployment %s: %w", d.key.Arn, err)
+			return "", "", fmt.Errorf("stop service deployment %s: %w", d.key.Arn, err)
 		}
-		return "StopServiceDeployment(ROLLBACK) accepted", nil
+		return "StopServiceDeployment(ROLLBACK) accepted", "", nil
 	case ledger.ActionRedeploy:
-		_, err := h.rb.UpdateService(ctx, &ecs.UpdateServiceInput{
+		out, err := h.rb.UpdateService(ctx, &ecs.UpdateServiceInput{
 			Cluster: aws.String(h.cfg.Cluster), Service: aws.String(h.cfg.Service), TaskDefinition: aws.String(a.TaskDefinition),
 		})
 		if err != nil {
-			return "", fmt.Errorf("update service to %s: %w", a.TaskDefinition, err)
+			return "", "", fmt.Errorf("update service to %s: %w", a.TaskDefinition, err)
 		}
-		return "UpdateService to " + a.TaskDefinition + " accepted", nil
+		started := ""
+		if out.Service != nil {
+			started = aws.ToString(out.Service.CurrentServiceDeployment)
+		}
+		return "UpdateService to " + a.TaskDefinition + " accepted", started, nil
 	}
-	return "", fmt.Errorf("unknown action %q", a.Kind)
+	return "", "", fmt.Errorf("unknown action %q", a.Kind)
 }
 
 // previousTaskDefinition is the task definition of the revision a
@@ -253,8 +259,14 @@ const initiator = "deploywatch"
 
 // recordRedeploy records the deployment a redeploy started as deploywatch's,
 // so a later alarm does not roll it back in turn.
-func (h *Handler) recordRedeploy(ctx context.Context, log *slog.Logger, env *event.Envelope, a *event.AlarmState, from *deployment) error {
-	latest, err := h.latest(ctx)
+func (h *Handler) recordRedeploy(ctx context.Context, log *slog.Logger, env *event.Envelope, a *event.AlarmState, from *deployment, started string) error {
+	var latest *deployment
+	var err error
+	if started != "" {
+		latest, err = h.describeOne(ctx, started)
+	} else {
+		latest, err = h.latest(ctx)
+	}
 	if err != nil {
 		return err
 	}
