@@ -57,7 +57,7 @@ type Output struct {
 
 var logicalIDPattern = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 
-// ParseTemplate decodes a JSON template body and checks its structure the way
+// ParseTemplate decodes a JSON or YAML template body and checks its structure the way
 // CloudFormation's template validation does, answering with the messages
 // ValidateTemplate gives.
 func ParseTemplate(body string) (*Template, error) {
@@ -65,14 +65,18 @@ func ParseTemplate(body string) (*Template, error) {
 	if trimmed == "" {
 		return nil, msgf("Template format error: template body is empty")
 	}
-	if !strings.HasPrefix(trimmed, "{") {
-		return nil, msgf("Template format error: localcloud reads JSON templates only; render YAML to JSON first")
-	}
-	dec := json.NewDecoder(bytes.NewReader([]byte(trimmed)))
-	dec.UseNumber()
 	var raw map[string]any
-	if err := dec.Decode(&raw); err != nil {
-		return nil, msgf("Template format error: JSON not well-formed. (%v)", err)
+	if strings.HasPrefix(trimmed, "{") {
+		dec := json.NewDecoder(bytes.NewReader([]byte(trimmed)))
+		dec.UseNumber()
+		if err := dec.Decode(&raw); err != nil {
+			return nil, msgf("Template format error: JSON not well-formed. (%v)", err)
+		}
+	} else {
+		var err error
+		if raw, err = decodeYAML(body); err != nil {
+			return nil, err
+		}
 	}
 	t := &Template{
 		Parameters: map[string]*Parameter{},
@@ -91,7 +95,7 @@ func ParseTemplate(body string) (*Template, error) {
 		return nil, msgf("Template format error: localcloud does not run transforms (Transform); expand the template first")
 	}
 	if v, ok := raw["AWSTemplateFormatVersion"]; ok {
-		s, _ := v.(string)
+		s := scalarString(v)
 		if s != "2010-09-09" {
 			return nil, msgf("Template format error: Unsupported template version %v", v)
 		}
