@@ -103,9 +103,29 @@ func (l *Ledger) FinishEnforcement(ctx context.Context, k Key, outcome string) e
 	return nil
 }
 
-// ClaimCooldown takes the service's enforcement cooldown at now: it returns
-// false, and when the last enforced rollback was, if one happened less than
-// cooldown before.
+// ReleaseEnforcement gives up the claim eventID took and left unfinished
+// (its action failed in a way a retry may fix), so the retry can claim it
+// again. Another event's claim, or a finished one, is left alone.
+func (l *Ledger) ReleaseEnforcement(ctx context.Context, k Key, eventID string) error {
+	if err := k.validate(); err != nil {
+		return err
+	}
+	_, err := l.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(l.table), Key: k.recordKey(),
+		UpdateExpression:          aws.String("REMOVE #e"),
+		ConditionExpression:       aws.String("#e.#id = :id AND attribute_not_exists(#o)"),
+		ExpressionAttributeNames:  map[string]string{"#e": "enforcement", "#id": "eventId", "#o": "enforcementOutcome"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": s(eventID)},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("release enforcement claim of %s in ledger %s: %w", k.Arn, l.table, err)
+	}
+	return nil
+}
+
+// ClaimCooldown takes the service's enforcement cooldown at now for the
+// deployment arn: it returns false, and when the last enforced rollback
+// was, if one of another deployment happened less than cooldown before.
 func (l *Ledger) ClaimCooldown(ctx context.Context, cluster, service, arn string, now time.Time, cooldown time.Duration) (bool, time.Time, error) {
 	key := map[string]types.AttributeValue{
 		platform.LedgerPartitionKey: s(servicePK(cluster, service)),
@@ -114,7 +134,7 @@ func (l *Ledger) ClaimCooldown(ctx context.Context, cluster, service, arn string
 	_, err := l.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(l.table), Key: key,
 		UpdateExpression:         aws.String("SET #last = :now, #dep = :arn, #kind = :kind"),
-		ConditionExpression:      aws.String("attribute_not_exists(#last) OR #last <= :cutoff"),
+		ConditionExpression:      aws.String("attribute_not_exists(#last) OR #last <= :cutoff OR #dep = :arn"),
 		ExpressionAttributeNames: map[string]string{"#last": "lastActionAt", "#dep": "arn", "#kind": "kind"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":now": s(fmtTime(now)), ":arn": s(arn), ":kind": s("cooldown"), ":cutoff": s(fmtTime(now.Add(-cooldown))),

@@ -342,10 +342,31 @@ func testClaimEnforcementOnce(t *testing.T, newLedger func(*testing.T) *ledger.L
 	if won != 1 {
 		t.Fatalf("ClaimEnforcement won %d times, want 1", won)
 	}
+	// Only the claim's own event releases it, and only while unfinished.
+	d, err := l.Get(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	winner := d.Enforcement.EventID
+	if err := l.ReleaseEnforcement(ctx, k, "someone-else"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := l.ClaimEnforcement(ctx, k, ledger.Action{Kind: ledger.ActionStopRollback, EventID: "late", At: t0}); ok || err != nil {
+		t.Fatalf("ClaimEnforcement after another event's release = %v, %v; want still taken", ok, err)
+	}
+	if err := l.ReleaseEnforcement(ctx, k, winner); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := l.ClaimEnforcement(ctx, k, ledger.Action{Kind: ledger.ActionStopRollback, Alarm: "web-target-5xx", EventID: winner, At: t0}); !ok || err != nil {
+		t.Fatalf("ClaimEnforcement after its own release = %v, %v; want it again", ok, err)
+	}
 	if err := l.FinishEnforcement(ctx, k, "stopped"); err != nil {
 		t.Fatal(err)
 	}
-	d, err := l.Get(ctx, k)
+	if err := l.ReleaseEnforcement(ctx, k, winner); err != nil {
+		t.Fatal(err)
+	}
+	d, err = l.Get(ctx, k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,9 +390,15 @@ func testClaimCooldown(t *testing.T, newLedger func(*testing.T) *ledger.Ledger) 
 		{t0.Add(5 * time.Minute), false, t0},
 		{t0.Add(10 * time.Minute), true, time.Time{}},
 		{t0.Add(11 * time.Minute), false, t0.Add(10 * time.Minute)},
+		// The same deployment again (a retry) is not held back.
+		{t0.Add(12 * time.Minute), true, time.Time{}},
 	}
-	for _, tt := range tests {
-		ok, last, err := l.ClaimCooldown(ctx, "prod", "web", "arn", tt.at, 10*time.Minute)
+	for i, tt := range tests {
+		arn := fmt.Sprint("arn-", i)
+		if i == len(tests)-1 {
+			arn = "arn-2"
+		}
+		ok, last, err := l.ClaimCooldown(ctx, "prod", "web", arn, tt.at, 10*time.Minute)
 		if err != nil || ok != tt.want || !last.Equal(tt.wantLast) {
 			t.Errorf("ClaimCooldown(%v) = %v, %v, %v; want %v, %v", tt.at, ok, last, err, tt.want, tt.wantLast)
 		}

@@ -176,6 +176,10 @@ func (h *Handler) enforce(ctx context.Context, log *slog.Logger, env *event.Enve
 	}
 	outcome, started, err := h.act(ctx, d, act)
 	if err != nil && !permanent(err) {
+		// Give the claim back so EventBridge's retry of this event can act.
+		if rerr := h.ledger.ReleaseEnforcement(ctx, d.key, env.ID); rerr != nil {
+			log.Error("release the enforcement claim", "err", rerr)
+		}
 		return Answer{}, err
 	}
 	if err != nil {

@@ -186,3 +186,24 @@ func TestCooldownBetweenRollbacks(t *testing.T) {
 		t.Errorf("ledger enforcement of the second deployment = %+v, %v; want skipped for the cooldown", rec.Enforcement, err)
 	}
 }
+
+// TestRetryAfterECSFailure: when StopServiceDeployment fails in a way a
+// retry may fix, the event is returned for EventBridge to retry, and the
+// retry stops the deployment.
+func TestRetryAfterECSFailure(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	w.deploy(1, 1)
+	d := w.waitDeployment(2, "PENDING", "IN_PROGRESS")
+	alarm := alarmEvent("f-1", "web-target-5xx", "ALARM", time.Now())
+	w.failNext.Store("StopServiceDeployment", struct{}{})
+	if out, err := w.h.Invoke(context.Background(), alarm); err == nil {
+		t.Fatalf("Invoke(alarm, ECS failing) = %s, nil; want an error to retry", out)
+	}
+	if a := w.invoke(alarm); a.Action != "stop-rollback" || w.count("StopServiceDeployment") != 1 {
+		t.Errorf("Invoke(alarm, retried) = %+v with %d stops; want stop-rollback, 1", a, w.count("StopServiceDeployment"))
+	}
+	if st := w.describe(aws.ToString(d.ServiceDeploymentArn)).Status; !strings.HasPrefix(string(st), "ROLLBACK_") {
+		t.Errorf("deployment status = %s, want ROLLBACK_*", st)
+	}
+}

@@ -43,6 +43,9 @@ type world struct {
 	cluster  string
 	taskDefs []string
 	calls    sync.Map // ECS operation -> *atomic.Int32
+	// failNext makes the next call of an operation fail as an ECS server
+	// error would.
+	failNext sync.Map // ECS operation -> struct{}
 }
 
 type syncBuffer struct {
@@ -80,6 +83,12 @@ func newWorld(t testing.TB, edit func(*watch.Config)) *world {
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	counting := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if _, op, ok := strings.Cut(r.Header.Get("X-Amz-Target"), "."); ok {
+			if _, fail := w.failNext.LoadAndDelete(op); fail {
+				rw.Header().Set("Content-Type", "application/x-amz-json-1.1")
+				rw.WriteHeader(http.StatusInternalServerError)
+				fmt.Fprint(rw, `{"__type":"ServerException","message":"injected by the test"}`)
+				return
+			}
 			v, _ := w.calls.LoadOrStore(op, new(atomic.Int32))
 			v.(*atomic.Int32).Add(1)
 		}
