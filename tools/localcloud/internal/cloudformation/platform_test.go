@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwlogs "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dynamodbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	ecrapi "github.com/aws/aws-sdk-go-v2/service/ecr"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -255,7 +256,8 @@ func TestPlatformTemplates(t *testing.T) {
 	}
 
 	// Update through a change set: an alarm threshold, a health-check
-	// interval and a retention, all in place.
+	// interval, a log retention, the ledger's point-in-time recovery and the
+	// queue's retention, all in place.
 	var tdoc map[string]any
 	if err := json.Unmarshal([]byte(readGolden(t, environmentGolden)), &tdoc); err != nil {
 		t.Fatal(err)
@@ -265,6 +267,8 @@ func TestPlatformTemplates(t *testing.T) {
 	props("Target5xxAlarm")["Threshold"] = 4
 	props("BlueTargetGroup")["HealthCheckIntervalSeconds"] = 10
 	props("AppLogGroup")["RetentionInDays"] = 7
+	props("DeploymentLedger")["PointInTimeRecoverySpecification"] = map[string]any{"PointInTimeRecoveryEnabled": false}
+	props("DeploywatchDeadLetterQueue")["MessageRetentionPeriod"] = 345600
 	cs, err := e.cfn.CreateChangeSet(ctx, &cfnapi.CreateChangeSetInput{
 		StackName: aws.String("shipyard-local"), ChangeSetName: aws.String("tune"), TemplateBody: aws.String(tmpl(t, tdoc)),
 		Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam}, UsePreviousTemplate: aws.Bool(false),
@@ -284,6 +288,8 @@ func TestPlatformTemplates(t *testing.T) {
 	wantChanges := strings.Join([]string{
 		"Modify AppLogGroup False [RetentionInDays:Never:Static:DirectModification:]",
 		"Modify BlueTargetGroup False [HealthCheckIntervalSeconds:Never:Static:DirectModification:]",
+		"Modify DeploymentLedger False [PointInTimeRecoverySpecification:Never:Static:DirectModification:]",
+		"Modify DeploywatchDeadLetterQueue False [MessageRetentionPeriod:Never:Static:DirectModification:]",
 		"Modify Target5xxAlarm False [Threshold:Never:Static:DirectModification:]",
 	}, "\n")
 	if got != wantChanges {
@@ -307,6 +313,16 @@ func TestPlatformTemplates(t *testing.T) {
 	lg, _ := e.logs.DescribeLogGroups(ctx, &cwlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/ecs/shipyard-local")})
 	if lg == nil || len(lg.LogGroups) != 1 || aws.ToInt32(lg.LogGroups[0].RetentionInDays) != 7 {
 		t.Errorf("app log group after update = %v, want retention 7", lg)
+	}
+	pitr, err := dynamodb.NewFromConfig(cfg).DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(out["LedgerTableName"])})
+	if err != nil || pitr.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != dynamodbtypes.PointInTimeRecoveryStatusDisabled {
+		t.Errorf("ledger point-in-time recovery after update = %+v, %v, want DISABLED", pitr, err)
+	}
+	if q, err := sqs.NewFromConfig(cfg).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("shipyard-local-deploywatch-dlq")}); err == nil {
+		qa, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameMessageRetentionPeriod}})
+		if err != nil || qa.Attributes["MessageRetentionPeriod"] != "345600" {
+			t.Errorf("dlq retention after update = %v, %v, want 345600", qa, err)
+		}
 	}
 	if after := outputs(e.waitStatus("shipyard-local")); after["BlueTargetGroupArn"] != out["BlueTargetGroupArn"] {
 		t.Errorf("blue target group replaced by an in-place change: %s → %s", out["BlueTargetGroupArn"], after["BlueTargetGroupArn"])

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dynamodbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -196,6 +197,32 @@ func bucketLifecycle(v any) (*s3types.BucketLifecycleConfiguration, error) {
 
 func dynamodbProvisioners(c *dynamodb.Client) map[string]Provisioner {
 	const svc = "DynamoDb"
+	// backups applies point-in-time recovery and TTL, which are calls of
+	// their own after CreateTable.
+	backups := func(ctx context.Context, r *Request, name string, old map[string]any) error {
+		if v, ok := r.Properties["PointInTimeRecoverySpecification"]; ok || old["PointInTimeRecoverySpecification"] != nil {
+			var spec dynamodbtypes.PointInTimeRecoverySpecification
+			if err := convert(v, &spec); err != nil {
+				return err
+			}
+			if spec.PointInTimeRecoveryEnabled == nil {
+				spec.PointInTimeRecoveryEnabled = aws.Bool(false)
+			}
+			if _, err := c.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String(name), PointInTimeRecoverySpecification: &spec}); err != nil {
+				return handlerError(r.Type, svc, err)
+			}
+		}
+		if v, ok := r.Properties["TimeToLiveSpecification"]; ok {
+			var spec dynamodbtypes.TimeToLiveSpecification
+			if err := convert(v, &spec); err != nil {
+				return err
+			}
+			if _, err := c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(name), TimeToLiveSpecification: &spec}); err != nil {
+				return handlerError(r.Type, svc, err)
+			}
+		}
+		return nil
+	}
 	return map[string]Provisioner{
 		"AWS::DynamoDB::Table": funcs{
 			create: func(ctx context.Context, r *Request) (Result, error) {
@@ -203,8 +230,10 @@ func dynamodbProvisioners(c *dynamodb.Client) map[string]Provisioner {
 				p := map[string]any{}
 				for k, v := range r.Properties {
 					switch k {
-					case "PointInTimeRecoverySpecification", "TimeToLiveSpecification", "ContributorInsightsSpecification", "KinesisStreamSpecification", "ImportSourceSpecification":
-						// Recorded by the stack only.
+					case "PointInTimeRecoverySpecification", "TimeToLiveSpecification":
+						// Applied after the table exists.
+					case "ContributorInsightsSpecification", "KinesisStreamSpecification", "ImportSourceSpecification":
+						// Kept in the stack only.
 					default:
 						p[k] = v
 					}
@@ -230,17 +259,37 @@ func dynamodbProvisioners(c *dynamodb.Client) map[string]Provisioner {
 						attrs["StreamArn"] = s
 					}
 				}
-				return Result{PhysicalID: name, Attributes: attrs}, nil
+				res := Result{PhysicalID: name, Attributes: attrs}
+				return res, backups(ctx, r, name, nil)
 			},
 			update: func(ctx context.Context, r *Request, prev Result, old map[string]any) (Result, error) {
+				table := false
 				for _, k := range changedKeys(old, r.Properties) {
 					switch k {
 					case "PointInTimeRecoverySpecification", "TimeToLiveSpecification", "ContributorInsightsSpecification", "Tags":
+					case "BillingMode", "ProvisionedThroughput", "StreamSpecification", "SSESpecification", "DeletionProtectionEnabled", "TableClass":
+						table = true
 					default:
-						return Result{}, fmt.Errorf("localcloud cannot change %s of a table in place yet", k)
+						return Result{}, msgf("localcloud cannot change %s of a table in place yet", k)
 					}
 				}
-				return prev, nil
+				if table {
+					var in dynamodb.UpdateTableInput
+					p := map[string]any{}
+					for _, k := range []string{"BillingMode", "ProvisionedThroughput", "StreamSpecification", "SSESpecification", "DeletionProtectionEnabled", "TableClass"} {
+						if v, ok := r.Properties[k]; ok {
+							p[k] = v
+						}
+					}
+					if err := convert(p, &in); err != nil {
+						return Result{}, err
+					}
+					in.TableName = aws.String(prev.PhysicalID)
+					if _, err := c.UpdateTable(ctx, &in); err != nil {
+						return Result{}, handlerError(r.Type, svc, err)
+					}
+				}
+				return prev, backups(ctx, r, prev.PhysicalID, old)
 			},
 			delete: func(ctx context.Context, r *Request, prev Result) error {
 				_, err := c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(prev.PhysicalID)})
@@ -400,6 +449,20 @@ func snsProvisioners(c *sns.Client) map[string]Provisioner {
 					}
 				}
 				return Result{PhysicalID: arn, Attributes: map[string]any{"TopicArn": arn, "TopicName": name}}, nil
+			},
+			update: func(ctx context.Context, r *Request, prev Result, old map[string]any) (Result, error) {
+				for _, k := range changedKeys(old, r.Properties) {
+					switch k {
+					case "DisplayName", "KmsMasterKeyId", "ContentBasedDeduplication":
+						if _, err := c.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: aws.String(prev.PhysicalID), AttributeName: aws.String(k), AttributeValue: aws.String(str(r.Properties, k))}); err != nil {
+							return Result{}, handlerError(r.Type, svc, err)
+						}
+					case "Tags":
+					default:
+						return Result{}, msgf("localcloud cannot change %s of a topic in place yet", k)
+					}
+				}
+				return prev, nil
 			},
 			delete: func(ctx context.Context, r *Request, prev Result) error {
 				_, err := c.DeleteTopic(ctx, &sns.DeleteTopicInput{TopicArn: aws.String(prev.PhysicalID)})
