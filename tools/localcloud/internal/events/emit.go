@@ -1,7 +1,7 @@
 package events
 
 import (
-	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/hex"
 	"time"
 
@@ -78,7 +78,7 @@ func dims(ds []cloudwatch.Dimension) map[string]string {
 // metricID is the id AWS gives the one metric of a single-metric alarm: a
 // UUID, here derived from the alarm ARN so it is stable across events.
 func metricID(arn string) string {
-	h := sha1.Sum([]byte(arn))
+	h := sha256.Sum256([]byte(arn))
 	s := hex.EncodeToString(h[:16])
 	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
 }

@@ -40,7 +40,9 @@ func golden(t *testing.T, name string, e Event) {
 		t.Fatalf("read golden file (run with -update to create it): %v", err)
 	}
 	var g, w any
-	json.Unmarshal(got, &g)
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatal(err)
+	}
 	if err := json.Unmarshal(want, &w); err != nil {
 		t.Fatalf("parse %s: %v", path, err)
 	}
@@ -87,7 +89,9 @@ func TestFromAlarmChange(t *testing.T) {
 			var d struct {
 				State struct{ Timestamp, ReasonData string }
 			}
-			json.Unmarshal(e.Detail, &d)
+			if err := json.Unmarshal(e.Detail, &d); err != nil {
+				t.Fatalf("detail %s: %v", e.Detail, err)
+			}
 			if ts, err := time.Parse(AlarmTimeLayout, d.State.Timestamp); err != nil || !ts.Equal(now) {
 				t.Errorf("state.timestamp %q parses to %v, %v; want %v in %s", d.State.Timestamp, ts, err, now, AlarmTimeLayout)
 			}

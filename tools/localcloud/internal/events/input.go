@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -78,8 +79,10 @@ func splitIndex(seg string) (string, []int, error) {
 	var idx []int
 	if rest != "" {
 		for _, m := range indexRE.FindAllStringSubmatch("["+rest, -1) {
-			var i int
-			fmt.Sscan(m[1], &i)
+			i, err := strconv.Atoi(m[1])
+			if err != nil {
+				return "", nil, fmt.Errorf("index %q: %w", m[1], err)
+			}
 			idx = append(idx, i)
 		}
 	}

@@ -387,14 +387,14 @@ func (n *node) match(objs []any) bool {
 		}
 	}
 	for _, alts := range n.or {
-		any := false
+		matched := false
 		for i := range alts {
 			if alts[i].match(objs) {
-				any = true
+				matched = true
 				break
 			}
 		}
-		if !any {
+		if !matched {
 			return false
 		}
 	}

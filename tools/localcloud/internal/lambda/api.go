@@ -140,7 +140,7 @@ func (b *Backend) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(body)
+	_, _ = w.Write(body)
 }
 
 func pathUnescape(s string) (string, error) {
@@ -176,7 +176,7 @@ func writeError(w http.ResponseWriter, err error) {
 	w.Header().Set("X-Amzn-ErrorType", e.Code)
 	w.Header().Set("X-Amzn-RequestId", newUUID())
 	w.WriteHeader(e.HTTPStatus())
-	w.Write(body)
+	_, _ = w.Write(body)
 }
 
 func decodeBody(r *http.Request, v any) error {
@@ -327,7 +327,7 @@ func (b *Backend) createFunction(ctx context.Context, r *http.Request, _ []strin
 	zipPath, codeDir, size, sha, err := storeCode(b.functionDir(in.FunctionName), archive)
 	if err != nil {
 		if errors.Is(err, errBadZip) {
-			return 0, nil, invalid("%v", err)
+			return 0, nil, invalid(badZipMessage)
 		}
 		return 0, nil, err
 	}
@@ -474,7 +474,7 @@ func (b *Backend) updateFunctionCode(ctx context.Context, r *http.Request, parts
 	zipPath, codeDir, size, sha, err := storeCode(b.functionDir(f.Config.FunctionName), archive)
 	if err != nil {
 		if errors.Is(err, errBadZip) {
-			return 0, nil, invalid("%v", err)
+			return 0, nil, invalid(badZipMessage)
 		}
 		return 0, nil, err
 	}
@@ -724,5 +724,5 @@ func (b *Backend) serveInvoke(w http.ResponseWriter, r *http.Request, ref string
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
 	}
 	w.WriteHeader(http.StatusOK)
-	w.Write(res.payload)
+	_, _ = w.Write(res.payload)
 }

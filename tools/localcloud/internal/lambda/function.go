@@ -75,8 +75,11 @@ type function struct {
 // logGroup is the function's CloudWatch Logs group.
 func (f *function) logGroup() string { return "/aws/lambda/" + f.Config.FunctionName }
 
-// errBadZip is the answer to code that is not a zip archive.
-var errBadZip = errors.New("Could not unzip uploaded file. Please check your file, then try to upload again.")
+// errBadZip is code that is not a zip archive; the API answers it with
+// badZipMessage, Lambda's words.
+var errBadZip = errors.New("unzip code: not a valid zip archive")
+
+const badZipMessage = "Could not unzip uploaded file. Please check your file, then try to upload again."
 
 // storeCode writes the archive and unpacks it into a new revision directory
 // under dir, returning both paths, the size and the base64 SHA-256.

@@ -193,7 +193,7 @@ func TestInvokeRunsTheFunctionAsAProcess(t *testing.T) {
 	start := time.Now()
 	out, got := e.invoke(t, "echo", `{"hello":"world"}`)
 	t.Logf("cold invoke took %v", time.Since(start).Round(time.Millisecond))
-	if out.StatusCode != 200 || out.FunctionError != nil {
+	if out.StatusCode != http.StatusOK || out.FunctionError != nil {
 		t.Fatalf("Invoke = status %d error %v, want 200 and no function error", out.StatusCode, aws.ToString(out.FunctionError))
 	}
 	if string(got.Received) != `{"hello":"world"}` {
@@ -244,7 +244,7 @@ func TestInvokeFailures(t *testing.T) {
 			start := time.Now()
 			out, _ := e.invoke(t, "failing", tt.payload)
 			t.Logf("%s answered in %v", tt.name, time.Since(start).Round(time.Millisecond))
-			if aws.ToString(out.FunctionError) != "Unhandled" || out.StatusCode != 200 {
+			if aws.ToString(out.FunctionError) != "Unhandled" || out.StatusCode != http.StatusOK {
 				t.Fatalf("Invoke(%s) = status %d FunctionError %q, want 200 Unhandled", tt.payload, out.StatusCode, aws.ToString(out.FunctionError))
 			}
 			var p struct{ ErrorType, ErrorMessage string }
@@ -279,7 +279,7 @@ func TestInvokeEventRunsInBackground(t *testing.T) {
 	record := filepath.Join(t.TempDir(), "events.jsonl")
 	e.create(t, "async", map[string]string{"RECORD_FILE": record})
 	out, err := e.client.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String("async"), InvocationType: types.InvocationTypeEvent, Payload: []byte(`{"n":1}`)})
-	if err != nil || out.StatusCode != 202 {
+	if err != nil || out.StatusCode != http.StatusAccepted {
 		t.Fatalf("Invoke(Event) = %v, %v; want 202", out, err)
 	}
 	waitFor(t, 20*time.Second, "the event invocation to run", func() bool {
@@ -287,7 +287,7 @@ func TestInvokeEventRunsInBackground(t *testing.T) {
 		return strings.Contains(string(b), `{"n":1}`)
 	})
 	out, err = e.client.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String("async"), InvocationType: types.InvocationTypeDryRun})
-	if err != nil || out.StatusCode != 204 {
+	if err != nil || out.StatusCode != http.StatusNoContent {
 		t.Errorf("Invoke(DryRun) = %v, %v; want 204", out, err)
 	}
 }
@@ -342,8 +342,10 @@ func TestUpdatesRestartTheInstance(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	var body bytes.Buffer
-	body.ReadFrom(resp.Body)
-	if resp.StatusCode != 200 || !bytes.Equal(body.Bytes(), testZip) {
+	if _, err := body.ReadFrom(resp.Body); err != nil {
+		t.Fatalf("read code location: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body.Bytes(), testZip) {
 		t.Errorf("GET Code.Location = %d, %d bytes; want 200 and the zip (%d bytes)", resp.StatusCode, body.Len(), len(testZip))
 	}
 }
@@ -530,7 +532,9 @@ func TestDeleteAndRestart(t *testing.T) {
 		t.Fatalf("Invoke after restart: %v", err)
 	}
 	var got echo
-	json.Unmarshal(out, &got)
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("Invoke after restart = %s: %v", out, err)
+	}
 	if got.Env["GREETING"] != "persisted" {
 		t.Errorf("after restart GREETING = %q, want persisted", got.Env["GREETING"])
 	}
@@ -623,7 +627,10 @@ func TestConcurrentInvocationsQueue(t *testing.T) {
 				return
 			}
 			var got echo
-			json.Unmarshal(out.Payload, &got)
+			if err := json.Unmarshal(out.Payload, &got); err != nil {
+				results <- res{fnErr: fmt.Sprintf("payload %s: %v", out.Payload, err)}
+				return
+			}
 			results <- res{pid: got.PID, took: time.Since(start), fnErr: aws.ToString(out.FunctionError), received: string(got.Received)}
 		}()
 	}

@@ -13,5 +13,5 @@ func killGroup(cmd *exec.Cmd) {
 	if cmd == nil || cmd.Process == nil {
 		return
 	}
-	cmd.Process.Kill()
+	_ = cmd.Process.Kill() // already gone is fine
 }

@@ -129,6 +129,7 @@ func (b *Backend) startInstanceLocked(f *function) (*instance, error) {
 	if b.endpoint != "" {
 		env = append(env, "AWS_ENDPOINT_URL="+b.endpoint)
 	}
+	//nolint:gosec // G702: running the function's own code is what Lambda does; validHandler keeps the path inside its package.
 	cmd := exec.Command(f.entrypoint())
 	cmd.Dir = f.CodeDir
 	cmd.Env = env
@@ -139,7 +140,7 @@ func (b *Backend) startInstanceLocked(f *function) (*instance, error) {
 		return nil, err
 	}
 	cmd.Stderr = cmd.Stdout
-	go in.srv.Serve(ln)
+	go func() { _ = in.srv.Serve(ln) }() // ends with ErrServerClosed when the process exits
 	if err := cmd.Start(); err != nil {
 		in.srv.Close()
 		return nil, err
@@ -185,7 +186,7 @@ func (in *instance) copyLogs(sink LogSink, r io.Reader) {
 	for sc.Scan() {
 		in.logLine(sink, sc.Text())
 	}
-	io.Copy(io.Discard, r)
+	_, _ = io.Copy(io.Discard, r) // drain a line too long for the scanner
 }
 
 // exit handles the process's end: the invocation in flight, if any, fails.
@@ -250,13 +251,13 @@ func (in *instance) kill(why string) {
 func writeRuntimeError(w http.ResponseWriter, status int, errType, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(errorPayload(errType, msg))
+	_, _ = w.Write(errorPayload(errType, msg))
 }
 
 func accepted(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
-	io.WriteString(w, `{"status":"OK"}`)
+	_, _ = io.WriteString(w, `{"status":"OK"}`)
 }
 
 // next hands the runtime the next invocation, waiting for one.
@@ -289,7 +290,7 @@ func (in *instance) next(w http.ResponseWriter, r *http.Request) {
 	h.Set("Lambda-Runtime-Invoked-Function-Arn", inv.arn)
 	h.Set("Lambda-Runtime-Trace-Id", "Root=1-"+strconv.FormatInt(time.Now().Unix(), 16)+"-"+randomHex(24)+";Parent="+randomHex(16)+";Sampled=0")
 	w.WriteHeader(http.StatusOK)
-	w.Write(inv.payload)
+	_, _ = w.Write(inv.payload)
 }
 
 func (in *instance) sink() LogSink {

@@ -33,7 +33,9 @@ func scriptZip(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.WriteString(w, "#!/bin/sh\nprintf '%s' \"$AWS_LAMBDA_RUNTIME_API\" > \"$API_FILE.tmp\" && mv \"$API_FILE.tmp\" \"$API_FILE\"\nexec sleep 120\n")
+	if _, err := io.WriteString(w, "#!/bin/sh\nprintf '%s' \"$AWS_LAMBDA_RUNTIME_API\" > \"$API_FILE.tmp\" && mv \"$API_FILE.tmp\" \"$API_FILE\"\nexec sleep 120\n"); err != nil {
+		t.Fatal(err)
+	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +83,7 @@ func TestRuntimeAPIConformance(t *testing.T) {
 		return api != ""
 	})
 	base := "http://" + api + "/2018-06-01/runtime/"
-	call := func(method, path, body string, header ...string) (*http.Response, string) {
+	call := func(method, path, body string, header ...string) (int, http.Header, string) {
 		t.Helper()
 		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
 		for i := 0; i+1 < len(header); i += 2 {
@@ -92,16 +94,19 @@ func TestRuntimeAPIConformance(t *testing.T) {
 			t.Fatalf("%s %s: %v", method, path, err)
 		}
 		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, string(b)
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatalf("%s %s: read body: %v", method, path, err)
+		}
+		return resp.StatusCode, resp.Header, string(b)
 	}
 	next := func() (string, http.Header) {
 		t.Helper()
-		resp, body := call("GET", "invocation/next", "")
-		if resp.StatusCode != 200 {
-			t.Fatalf("GET invocation/next = %d %s, want 200", resp.StatusCode, body)
+		status, h, body := call(http.MethodGet, "invocation/next", "")
+		if status != http.StatusOK {
+			t.Fatalf("GET invocation/next = %d %s, want 200", status, body)
 		}
-		return body, resp.Header
+		return body, h
 	}
 
 	before := time.Now()
@@ -120,14 +125,14 @@ func TestRuntimeAPIConformance(t *testing.T) {
 		wantStatus       int
 		wantBody         string
 	}{
-		{"unknown request id", "invocation/not-" + id + "/response", `{}`, 400, `{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}`},
-		{"response", "invocation/" + id + "/response", `{"ok":true}`, 202, `{"status":"OK"}`},
-		{"second response", "invocation/" + id + "/response", `{"ok":false}`, 403, `"errorType":"InvalidStateTransition"`},
+		{"unknown request id", "invocation/not-" + id + "/response", `{}`, http.StatusBadRequest, `{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}`},
+		{"response", "invocation/" + id + "/response", `{"ok":true}`, http.StatusAccepted, `{"status":"OK"}`},
+		{"second response", "invocation/" + id + "/response", `{"ok":false}`, http.StatusForbidden, `"errorType":"InvalidStateTransition"`},
 	}
 	for _, tt := range tests {
-		resp, got := call("POST", tt.path, tt.body)
-		if resp.StatusCode != tt.wantStatus || !strings.Contains(got, tt.wantBody) {
-			t.Errorf("%s: POST %s = %d %s, want %d %s", tt.name, tt.path, resp.StatusCode, got, tt.wantStatus, tt.wantBody)
+		status, _, got := call(http.MethodPost, tt.path, tt.body)
+		if status != tt.wantStatus || !strings.Contains(got, tt.wantBody) {
+			t.Errorf("%s: POST %s = %d %s, want %d %s", tt.name, tt.path, status, got, tt.wantStatus, tt.wantBody)
 		}
 	}
 	if r := <-first; r.err != nil || string(r.out) != `{"ok":true}` {
@@ -136,10 +141,10 @@ func TestRuntimeAPIConformance(t *testing.T) {
 
 	second := invoke(`{"q":2}`)
 	_, h = next()
-	resp, got := call("POST", "invocation/"+h.Get("Lambda-Runtime-Aws-Request-Id")+"/error",
+	status, _, got := call(http.MethodPost, "invocation/"+h.Get("Lambda-Runtime-Aws-Request-Id")+"/error",
 		`{"errorMessage":"boom","errorType":"Custom"}`, "Lambda-Runtime-Function-Error-Type", "Custom")
-	if resp.StatusCode != 202 || got != `{"status":"OK"}` {
-		t.Errorf("POST error = %d %s, want 202 {\"status\":\"OK\"}", resp.StatusCode, got)
+	if status != http.StatusAccepted || got != `{"status":"OK"}` {
+		t.Errorf("POST error = %d %s, want 202 {\"status\":\"OK\"}", status, got)
 	}
 	r := <-second
 	var fe *lambda.FunctionError
@@ -149,9 +154,9 @@ func TestRuntimeAPIConformance(t *testing.T) {
 
 	third := invoke(`{"q":3}`)
 	next()
-	resp, got = call("POST", "init/error", `{"errorMessage":"cannot init","errorType":"Runtime.Init"}`, "Lambda-Runtime-Function-Error-Type", "Runtime.Init")
-	if resp.StatusCode != 202 || got != `{"status":"OK"}` {
-		t.Errorf("POST init/error = %d %s, want 202", resp.StatusCode, got)
+	status, _, got = call(http.MethodPost, "init/error", `{"errorMessage":"cannot init","errorType":"Runtime.Init"}`, "Lambda-Runtime-Function-Error-Type", "Runtime.Init")
+	if status != http.StatusAccepted || got != `{"status":"OK"}` {
+		t.Errorf("POST init/error = %d %s, want 202", status, got)
 	}
 	r = <-third
 	if !errors.As(r.err, &fe) || !strings.Contains(string(fe.Payload), "cannot init") {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"time"
 )
 
@@ -21,11 +20,7 @@ const Package = "github.com/shipyard-ecs/shipyard/tools/localcloud/internal/lamb
 func Build(dir string) ([]byte, time.Duration, error) {
 	start := time.Now()
 	bin := filepath.Join(dir, "testfn")
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		goBin = "go"
-	}
-	cmd := exec.Command(goBin, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, Package)
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, Package)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, 0, fmt.Errorf("build test function: %w\n%s", err, out)
