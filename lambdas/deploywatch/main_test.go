@@ -37,7 +37,7 @@ var buildFlags = []string{"-trimpath", "-tags", "lambda.norpc", "-ldflags", "-s 
 const maxBinary = 15 << 20
 
 // build compiles a package of this module as Lambda does.
-func build(t *testing.T, pkg, name string) string {
+func build(t testing.TB, pkg, name string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), name)
 	cmd := exec.Command("go", append(append([]string{"build"}, buildFlags...), "-o", out, pkg)...)
