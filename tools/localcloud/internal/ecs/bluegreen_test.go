@@ -21,8 +21,11 @@ type traffic struct {
 	mu       sync.Mutex
 	versions map[string]int
 	failures []string
-	stop     chan struct{}
-	done     chan struct{}
+	// allFailures is never reset: zero-failure checks compare it before
+	// and after, whatever take() discarded in between.
+	allFailures []string
+	stop        chan struct{}
+	done        chan struct{}
 }
 
 func startTraffic(t *testing.T, addr string) *traffic {
@@ -43,8 +46,10 @@ func startTraffic(t *testing.T, addr string) *traffic {
 			switch {
 			case err != nil:
 				tr.failures = append(tr.failures, err.Error())
+				tr.allFailures = append(tr.allFailures, err.Error())
 			case resp.StatusCode != http.StatusOK:
 				tr.failures = append(tr.failures, resp.Status)
+				tr.allFailures = append(tr.allFailures, resp.Status)
 			default:
 				var body struct{ Version string }
 				_ = json.NewDecoder(resp.Body).Decode(&body)
@@ -67,6 +72,13 @@ func (tr *traffic) halt() {
 		close(tr.stop)
 		<-tr.done
 	}
+}
+
+// failed returns every failure so far; mark with len() and slice later.
+func (tr *traffic) failed() []string {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return append([]string(nil), tr.allFailures...)
 }
 
 // take returns and resets the counts.
@@ -167,6 +179,12 @@ func TestBlueGreen(t *testing.T) {
 
 	t.Run("new revision flips the weights", func(t *testing.T) {
 		e.t = t
+		mark := len(tr.failed())
+		defer func() {
+			if f := tr.failed()[mark:]; len(f) != 0 {
+				t.Errorf("failed requests during the switch = %d (%v), want 0", len(f), f[:min(3, len(f))])
+			}
+		}()
 		arn := e.deploy(e.taskDef("web", "APP_VERSION=v2"))
 		var seen []string
 		d := e.await(arn, 30*time.Second, func(s string) {
@@ -202,13 +220,10 @@ func TestBlueGreen(t *testing.T) {
 		e.eventually("v2 answers", 5*time.Second, func() bool { v, _ := tr.take(); return v["v2"] > 0 && v["v1"] == 0 })
 		live, idle = idle, live
 	})
-	_, failures := tr.take()
-	if len(failures) != 0 {
-		t.Errorf("failed requests during the switch = %d (%v), want 0", len(failures), failures[:min(3, len(failures))])
-	}
 
 	t.Run("green that never gets healthy rolls back", func(t *testing.T) {
 		e.t = t
+		mark := len(tr.failed())
 		arn := e.deploy(e.taskDef("web", "APP_VERSION=bad", "APP_FAULT=health"))
 		d := e.await(arn, 30*time.Second, nil)
 		if d.Status != types.ServiceDeploymentStatusRollbackSuccessful || d.Rollback == nil || aws.ToString(d.Rollback.Reason) == "" {
@@ -217,8 +232,8 @@ func TestBlueGreen(t *testing.T) {
 		if w := e.weights(f.rule); w[live] != 100 || w[idle] != 0 {
 			t.Errorf("rule weights = %v, want the live group %s at 100", w, live)
 		}
-		versions, failures := tr.take()
-		if versions["bad"] != 0 || len(failures) != 0 {
+		versions, _ := tr.take()
+		if failures := tr.failed()[mark:]; versions["bad"] != 0 || len(failures) != 0 {
 			t.Errorf("answers during the failed deployment: %v, failures %d; want none from the bad revision and no failures", versions, len(failures))
 		}
 		svc, _ := e.ecs.DescribeServices(ctx, &ecsapi.DescribeServicesInput{Cluster: aws.String("c1"), Services: []string{"web"}})
@@ -271,6 +286,7 @@ func TestBlueGreen(t *testing.T) {
 
 	t.Run("StopServiceDeployment rolls back, then conflicts", func(t *testing.T) {
 		e.t = t
+		mark := len(tr.failed())
 		arn := e.deploy(e.taskDef("web", "APP_VERSION=v5"))
 		e.eventually("the deployment is in progress", 10*time.Second, func() bool {
 			return e.latest("web").Status == types.ServiceDeploymentStatusInProgress
@@ -291,8 +307,7 @@ func TestBlueGreen(t *testing.T) {
 		if w := e.weights(f.rule); w[live] != 100 {
 			t.Errorf("rule weights = %v, want %s at 100", w, live)
 		}
-		_, failures := tr.take()
-		if len(failures) != 0 {
+		if failures := tr.failed()[mark:]; len(failures) != 0 {
 			t.Errorf("failed requests during the stopped deployment = %d, want 0", len(failures))
 		}
 	})

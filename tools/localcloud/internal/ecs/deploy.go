@@ -112,8 +112,12 @@ func other(tg, a, c string) string {
 // supersede stops an unfinished deployment for a newer one: production
 // traffic goes back to the live target group and its tasks are drained.
 func (b *Backend) supersede(ctx context.Context, s *serviceRec, d *deploymentRec) {
-	if d.Strategy == "BLUE_GREEN" && d.WeightsMoved && d.SourceRevision != "" {
+	// Until CLEAN_UP makes green live, production belongs back on blue.
+	if d.Strategy == "BLUE_GREEN" && d.WeightsMoved && d.SourceRevision != "" && s.LiveTG == d.SourceTG {
 		b.setWeights(ctx, d.ProdRule, d.SourceTG, d.TargetTG)
+		if d.TestShifted {
+			b.setWeights(ctx, d.TestRule, d.SourceTG, d.TargetTG)
+		}
 	}
 	now := b.now()
 	d.StoppedAt = &now

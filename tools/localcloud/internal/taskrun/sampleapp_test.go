@@ -47,8 +47,8 @@ func TestRunsTheSampleApp(t *testing.T) {
 	defer r.Close()
 	host := freeHost(t, 5000)
 	const arn = "arn:aws:ecs:us-east-1:000000000000:task/c1/0123456789abcdef0123456789abcdef"
-	// stopTimeout 120 s is 1.2 s here: room for a loaded CI machine.
-	p, err := r.Start(context.Background(), Spec{TaskID: "sample", Image: ref, Host: host, Port: 5000, StopTimeout: 2 * time.Minute,
+	// stopTimeout 10 min is 6 s here: room for a loaded CI machine.
+	p, err := r.Start(context.Background(), Spec{TaskID: "sample", Image: ref, Host: host, Port: 5000, StopTimeout: 10 * time.Minute,
 		Env: []string{"APP_DRAIN_DELAY=10ms", "APP_SHUTDOWN_TIMEOUT=2s"}, LogGroup: "/ecs/app", LogStream: "ecs/app/sample", Metadata: meta{arn: arn}}, nil)
 	if err != nil {
 		t.Fatal(err)
