@@ -90,7 +90,9 @@ func TestOrder(t *testing.T) {
 	if _, err := c.CreateStack(ctx, &cfnapi.CreateStackInput{StackName: aws.String("order"), TemplateBody: aws.String(body)}); err != nil {
 		t.Fatal(err)
 	}
-	waitOpts := func(o *cfnapi.StackCreateCompleteWaiterOptions) { o.MinDelay, o.MaxDelay = 20*time.Millisecond, 100*time.Millisecond }
+	waitOpts := func(o *cfnapi.StackCreateCompleteWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 100*time.Millisecond
+	}
 	if err := cfnapi.NewStackCreateCompleteWaiter(c, waitOpts).Wait(ctx, &cfnapi.DescribeStacksInput{StackName: aws.String("order")}, 15*time.Second); err != nil {
 		t.Fatalf("create: %v (journal %v)", err, j.log)
 	}
@@ -105,7 +107,9 @@ func TestOrder(t *testing.T) {
 	if _, err := c.DeleteStack(ctx, &cfnapi.DeleteStackInput{StackName: aws.String("order")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := cfnapi.NewStackDeleteCompleteWaiter(c, func(o *cfnapi.StackDeleteCompleteWaiterOptions) { o.MinDelay, o.MaxDelay = 20*time.Millisecond, 100*time.Millisecond }).
+	if err := cfnapi.NewStackDeleteCompleteWaiter(c, func(o *cfnapi.StackDeleteCompleteWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 100*time.Millisecond
+	}).
 		Wait(ctx, &cfnapi.DescribeStacksInput{StackName: aws.String("order")}, 15*time.Second); err != nil {
 		t.Fatal(err)
 	}
