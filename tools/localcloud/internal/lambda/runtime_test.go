@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -165,5 +166,55 @@ func TestRuntimeAPIConformance(t *testing.T) {
 	var p map[string]string
 	if fe != nil && json.Unmarshal(fe.Payload, &p) != nil {
 		t.Errorf("init error payload %s is not JSON", fe.Payload)
+	}
+}
+
+func TestInvalidEntrypoint(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	zipOf := func(name string, mode os.FileMode, content string) []byte {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		h := &zip.FileHeader{Name: name, Method: zip.Store}
+		h.SetMode(mode)
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(w, content); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	tests := []struct {
+		name     string
+		zip      []byte
+		wantText string
+	}{
+		{"no bootstrap", zipOf("main", 0o755, "#!/bin/sh\n"), "no such file"},
+		{"not executable", zipOf("bootstrap", 0o644, "#!/bin/sh\nexit 0\n"), "permission denied"},
+		{"not a program for this machine", zipOf("bootstrap", 0o755, "\x7fELF garbage"), "exec format error"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := fmt.Sprintf("entry%d", i)
+			if _, err := e.client.CreateFunction(ctx, &awslambda.CreateFunctionInput{FunctionName: aws.String(name), Runtime: types.RuntimeProvidedal2023, Role: aws.String(role), Code: &types.FunctionCode{ZipFile: tt.zip}}); err != nil {
+				t.Fatalf("CreateFunction: %v", err)
+			}
+			out, err := e.client.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String(name)})
+			if err != nil {
+				t.Fatalf("Invoke: %v", err)
+			}
+			var p struct{ ErrorType, ErrorMessage string }
+			if err := json.Unmarshal(out.Payload, &p); err != nil {
+				t.Fatalf("Invoke payload %s: %v", out.Payload, err)
+			}
+			if aws.ToString(out.FunctionError) != "Unhandled" || p.ErrorType != "Runtime.InvalidEntrypoint" || !strings.Contains(p.ErrorMessage, tt.wantText) {
+				t.Errorf("Invoke = %s %s, want Unhandled Runtime.InvalidEntrypoint mentioning %q", aws.ToString(out.FunctionError), out.Payload, tt.wantText)
+			}
+		})
 	}
 }
