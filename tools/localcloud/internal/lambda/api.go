@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -720,6 +721,9 @@ func (b *Backend) serveInvoke(w http.ResponseWriter, r *http.Request, ref string
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
+	if r.Header.Get("X-Amz-Log-Type") == "Tail" {
+		w.Header().Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(res.logTail))
+	}
 	if res.fnError {
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
 	}

@@ -3,6 +3,7 @@ package lambda_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -218,6 +219,22 @@ func TestInvokeRunsTheFunctionAsAProcess(t *testing.T) {
 	if again.PID != got.PID {
 		t.Errorf("second invoke ran in pid %d, want the warm instance %d", again.PID, got.PID)
 	}
+	tail, err := e.client.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String("echo"), LogType: types.LogTypeTail, Payload: []byte(`{"action":"print","text":"hello from the function"}`)})
+	if err != nil {
+		t.Fatalf("Invoke(LogType Tail): %v", err)
+	}
+	logResult, err := base64.StdEncoding.DecodeString(aws.ToString(tail.LogResult))
+	if err != nil {
+		t.Fatalf("LogResult %q: %v", aws.ToString(tail.LogResult), err)
+	}
+	for _, want := range []string{"START RequestId:", "REPORT RequestId:"} {
+		if !strings.Contains(string(logResult), want) {
+			t.Errorf("Invoke(LogType Tail) LogResult = %q, want it to contain %q", logResult, want)
+		}
+	}
+	waitFor(t, 5*time.Second, "the function's output in its log group", func() bool {
+		return strings.Contains(e.logs.text("/aws/lambda/echo"), "hello from the function")
+	})
 	logs := e.logs.text("/aws/lambda/echo")
 	for _, want := range []string{"START RequestId: " + got.RequestID, "END RequestId: " + got.RequestID, "REPORT RequestId: " + got.RequestID} {
 		if !strings.Contains(logs, want) {

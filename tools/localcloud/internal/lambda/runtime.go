@@ -34,6 +34,24 @@ type invocation struct {
 
 	once sync.Once
 	done chan result
+
+	tailMu sync.Mutex
+	tail   []byte // the last maxTail bytes of its log lines
+}
+
+// maxTail is how much of an invocation's log Invoke returns with LogType
+// Tail, as AWS does.
+const maxTail = 4096
+
+// logged keeps a log line for LogType Tail.
+func (inv *invocation) logged(line string) {
+	inv.tailMu.Lock()
+	defer inv.tailMu.Unlock()
+	inv.tail = append(inv.tail, line...)
+	inv.tail = append(inv.tail, '\n')
+	if n := len(inv.tail); n > maxTail {
+		inv.tail = append(inv.tail[:0:0], inv.tail[n-maxTail:]...)
+	}
 }
 
 // result is what an invocation ended with: the response, or a function
@@ -41,6 +59,8 @@ type invocation struct {
 type result struct {
 	payload []byte
 	fnError bool
+	// logTail is the end of the invocation's log.
+	logTail []byte
 }
 
 func newInvocation(arn string, payload []byte, timeout time.Duration) *invocation {
@@ -48,7 +68,12 @@ func newInvocation(arn string, payload []byte, timeout time.Duration) *invocatio
 }
 
 func (inv *invocation) complete(r result) {
-	inv.once.Do(func() { inv.done <- r })
+	inv.once.Do(func() {
+		inv.tailMu.Lock()
+		r.logTail = append([]byte(nil), inv.tail...)
+		inv.tailMu.Unlock()
+		inv.done <- r
+	})
 }
 
 // errorPayload is the error JSON Lambda answers with when the runtime fails.
@@ -169,8 +194,12 @@ func envVars(e *Environment) map[string]string {
 	return e.Variables
 }
 
-// logLine writes one line to the instance's log stream (and the debug log).
-func (in *instance) logLine(sink LogSink, line string) {
+// logLine writes one line to the instance's log stream (and the debug log),
+// and keeps it for inv's LogType Tail (inv may be nil).
+func (in *instance) logLine(sink LogSink, inv *invocation, line string) {
+	if inv != nil {
+		inv.logged(line)
+	}
 	in.b.log.Debug("lambda output", "function", in.name, "line", line)
 	if sink == nil {
 		return
@@ -184,7 +213,10 @@ func (in *instance) copyLogs(sink LogSink, r io.Reader) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 256<<10)
 	for sc.Scan() {
-		in.logLine(sink, sc.Text())
+		in.mu.Lock()
+		cur := in.current
+		in.mu.Unlock()
+		in.logLine(sink, cur, sc.Text())
 	}
 	_, _ = io.Copy(io.Discard, r) // drain a line too long for the scanner
 }
@@ -204,9 +236,9 @@ func (in *instance) exit(waitErr error) {
 	in.mu.Unlock()
 	if timedOut != nil {
 		msg := fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", timedOut.id, timedOut.timeout.Seconds())
-		in.logLine(sink, time.Now().UTC().Format("2006-01-02T15:04:05.000Z")+" "+timedOut.id+" Task timed out after "+fmt.Sprintf("%.2f", timedOut.timeout.Seconds())+" seconds")
-		in.logLine(sink, fmt.Sprintf("END RequestId: %s", timedOut.id))
-		in.logLine(sink, fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: 0 MB\tStatus: timeout", timedOut.id, float64(timedOut.timeout.Microseconds())/1000, timedOut.timeout.Milliseconds(), in.memory))
+		in.logLine(sink, timedOut, time.Now().UTC().Format("2006-01-02T15:04:05.000Z")+" "+timedOut.id+" Task timed out after "+fmt.Sprintf("%.2f", timedOut.timeout.Seconds())+" seconds")
+		in.logLine(sink, timedOut, fmt.Sprintf("END RequestId: %s", timedOut.id))
+		in.logLine(sink, timedOut, fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: 0 MB\tStatus: timeout", timedOut.id, float64(timedOut.timeout.Microseconds())/1000, timedOut.timeout.Milliseconds(), in.memory))
 		timedOut.complete(result{payload: errorPayload("Sandbox.Timedout", msg), fnError: true})
 	}
 	if cur != nil && cur != timedOut {
@@ -282,7 +314,7 @@ func (in *instance) next(w http.ResponseWriter, r *http.Request) {
 	in.current, in.invStart = inv, time.Now()
 	in.mu.Unlock()
 	deadline := time.Now().Add(inv.timeout)
-	in.logLine(in.sink(), fmt.Sprintf("START RequestId: %s Version: $LATEST", inv.id))
+	in.logLine(in.sink(), inv, fmt.Sprintf("START RequestId: %s Version: $LATEST", inv.id))
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
@@ -322,8 +354,8 @@ func (in *instance) take(w http.ResponseWriter, id string) (*invocation, time.Ti
 func (in *instance) finish(inv *invocation, started time.Time) {
 	d := time.Since(started)
 	sink := in.sink()
-	in.logLine(sink, fmt.Sprintf("END RequestId: %s", inv.id))
-	in.logLine(sink, fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: 0 MB",
+	in.logLine(sink, inv, fmt.Sprintf("END RequestId: %s", inv.id))
+	in.logLine(sink, inv, fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: 0 MB",
 		inv.id, float64(d.Microseconds())/1000, d.Milliseconds()+1, in.memory))
 }
 
