@@ -119,9 +119,10 @@ type createChangeSetIn struct {
 }
 
 type changeSetIn struct {
-	ChangeSetName   string
-	StackName       string
-	DisableRollback *bool
+	ChangeSetName         string
+	StackName             string
+	DisableRollback       *bool
+	IncludePropertyValues bool
 }
 
 func checkStackName(field, name string) error {
@@ -965,6 +966,9 @@ type changeDetailXML struct {
 		Attribute           string `xml:"Attribute"`
 		Name                string `xml:"Name,omitempty"`
 		RequiresRecreation  string `xml:"RequiresRecreation,omitempty"`
+		Path                string `xml:"Path,omitempty"`
+		BeforeValue         string `xml:"BeforeValue,omitempty"`
+		AfterValue          string `xml:"AfterValue,omitempty"`
 		AttributeChangeType string `xml:"AttributeChangeType,omitempty"`
 	} `xml:"Target"`
 	Evaluation    string `xml:"Evaluation"`
@@ -980,6 +984,7 @@ type changeXML struct {
 		PhysicalResourceId string            `xml:"PhysicalResourceId,omitempty"`
 		ResourceType       string            `xml:"ResourceType"`
 		Replacement        string            `xml:"Replacement,omitempty"`
+		PolicyAction       string            `xml:"PolicyAction,omitempty"`
 		Scope              []string          `xml:"Scope>member"`
 		Details            []changeDetailXML `xml:"Details>member"`
 	} `xml:"ResourceChange"`
@@ -1018,7 +1023,7 @@ func (b *Backend) apiDescribeChangeSet(ctx context.Context, in *changeSetIn) (an
 		x.Type = "Resource"
 		rc := &x.ResourceChange
 		rc.Action, rc.LogicalResourceId, rc.PhysicalResourceId, rc.ResourceType = c.Action, c.LogicalID, c.PhysicalID, c.Type
-		rc.Replacement, rc.Scope = c.Replacement, c.Scope
+		rc.Replacement, rc.Scope, rc.PolicyAction = c.Replacement, c.Scope, c.PolicyAction
 		if rc.Scope == nil {
 			rc.Scope = []string{}
 		}
@@ -1026,6 +1031,10 @@ func (b *Backend) apiDescribeChangeSet(ctx context.Context, in *changeSetIn) (an
 		for _, d := range c.Details {
 			var dx changeDetailXML
 			dx.Target.Attribute, dx.Target.Name, dx.Target.RequiresRecreation, dx.Target.AttributeChangeType = "Properties", d.Name, d.RequiresRecreation, d.AttributeChangeType
+			dx.Target.Path = "/Properties/" + d.Name
+			if in.IncludePropertyValues {
+				dx.Target.BeforeValue, dx.Target.AfterValue = d.Before, d.After
+			}
 			dx.Evaluation, dx.ChangeSource, dx.CausingEntity = d.Evaluation, d.ChangeSource, d.CausingEntity
 			rc.Details = append(rc.Details, dx)
 		}

@@ -1,6 +1,7 @@
 package cloudformation
 
 import (
+	"encoding/json"
 	"slices"
 	"sort"
 	"time"
@@ -32,6 +33,9 @@ type ResourceChange struct {
 	Replacement string // True, False, Conditional; empty for Add and Remove
 	Scope       []string
 	Details     []ChangeDetail
+	// PolicyAction says what happens to the old resource of a Remove or a
+	// replacement: Delete or Retain, ReplaceAndDelete or ReplaceAndRetain.
+	PolicyAction string
 }
 
 // ChangeDetail is one property's change.
@@ -42,6 +46,9 @@ type ChangeDetail struct {
 	Evaluation          string // Static, Dynamic
 	ChangeSource        string // DirectModification, ResourceReference, ParameterReference, ResourceAttribute
 	CausingEntity       string
+	// Before and After are the property's values as JSON, as AWS reports
+	// them with IncludePropertyValues; After is empty when unknown.
+	Before, After string
 }
 
 // plan works out what applying d's template to its stack changes, without
@@ -88,7 +95,8 @@ func (d *deployment) plan(prevTmpl *Template) ([]ResourceChange, error) {
 		for _, k := range keys {
 			nv, inNew := props[k]
 			_, inOld := old.Props[k]
-			det := ChangeDetail{Name: k, RequiresRecreation: per[k], AttributeChangeType: "Modify", Evaluation: "Static", ChangeSource: "DirectModification"}
+			det := ChangeDetail{Name: k, RequiresRecreation: per[k], AttributeChangeType: "Modify", Evaluation: "Static", ChangeSource: "DirectModification",
+				Before: jsonValue(old.Props[k]), After: jsonValue(nv)}
 			switch {
 			case !inOld:
 				det.AttributeChangeType = "Add"
@@ -127,10 +135,15 @@ func (d *deployment) plan(prevTmpl *Template) ([]ResourceChange, error) {
 			}
 			details = append(details, det)
 		}
+		policy := ""
 		if replacement == "True" {
 			d.pending[id] = true
+			policy = "ReplaceAndDelete"
+			if tr.UpdateReplacePolicy == "Retain" {
+				policy = "ReplaceAndRetain"
+			}
 		}
-		changes = append(changes, ResourceChange{Action: "Modify", LogicalID: id, PhysicalID: old.PhysicalID, Type: tr.Type, Replacement: replacement, Scope: []string{"Properties"}, Details: details})
+		changes = append(changes, ResourceChange{Action: "Modify", LogicalID: id, PhysicalID: old.PhysicalID, Type: tr.Type, Replacement: replacement, Scope: []string{"Properties"}, Details: details, PolicyAction: policy})
 	}
 	var removed []string
 	for id := range st.Resources {
@@ -141,9 +154,30 @@ func (d *deployment) plan(prevTmpl *Template) ([]ResourceChange, error) {
 	sort.Strings(removed)
 	for _, id := range removed {
 		r := st.Resources[id]
-		changes = append(changes, ResourceChange{Action: "Remove", LogicalID: id, PhysicalID: r.PhysicalID, Type: r.Type, Scope: []string{}})
+		policy := "Delete"
+		if r.DeletionPolicy == "Retain" {
+			policy = "Retain"
+		}
+		changes = append(changes, ResourceChange{Action: "Remove", LogicalID: id, PhysicalID: r.PhysicalID, Type: r.Type, Scope: []string{}, PolicyAction: policy})
 	}
 	return changes, nil
+}
+
+// jsonValue renders a property value as DescribeChangeSet's BeforeValue and
+// AfterValue do: strings as they are, the rest as JSON; unknown and absent
+// values are empty.
+func jsonValue(v any) string {
+	if v == nil || hasUnknown(v) {
+		return ""
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 // causingResource names the pending resource (or its attribute) a raw value

@@ -108,6 +108,31 @@ func TestChangeSets(t *testing.T) {
 			}
 		}
 	}
+	// With IncludePropertyValues the details carry the values; removals and
+	// replacements say what happens to the old resource.
+	c0, err := e.cfn.DescribeChangeSet(ctx, &cfnapi.DescribeChangeSetInput{StackName: aws.String("cs"), ChangeSetName: aws.String("c0"), IncludePropertyValues: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := c0.Changes[0].ResourceChange.Details[0].Target
+	if got := fmt.Sprintf("%s %s→%s", aws.ToString(target.Path), aws.ToString(target.BeforeValue), aws.ToString(target.AfterValue)); got != "/Properties/RetentionInDays 1→7" {
+		t.Errorf("c0 detail = %s, want /Properties/RetentionInDays 1→7", got)
+	}
+	policies := map[string]string{}
+	for _, name := range []string{"c1", "c2"} {
+		d, err := e.cfn.DescribeChangeSet(ctx, &cfnapi.DescribeChangeSetInput{StackName: aws.String("cs"), ChangeSetName: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range d.Changes {
+			policies[name+" "+aws.ToString(c.ResourceChange.LogicalResourceId)] = string(c.ResourceChange.PolicyAction)
+		}
+	}
+	for k, want := range map[string]string{"c1 VPC": "ReplaceAndDelete", "c1 Subnet": "", "c2 Logs": "Delete", "c2 SG2": ""} {
+		if policies[k] != want {
+			t.Errorf("PolicyAction of %s = %q, want %q", k, policies[k], want)
+		}
+	}
 	list, err := e.cfn.ListChangeSets(ctx, &cfnapi.ListChangeSetsInput{StackName: aws.String("cs")})
 	if err != nil || len(list.Summaries) != len(tests) {
 		t.Fatalf("ListChangeSets = %v, %v, want %d", list, err, len(tests))
