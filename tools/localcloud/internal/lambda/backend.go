@@ -128,6 +128,13 @@ func New(cfg Config) (*Backend, error) {
 		}
 		b.codeDir, b.tempDir = d, true
 	}
+	// Absolute, because a relative path (--state's default is relative)
+	// would be resolved again from the function's own working directory.
+	abs, err := filepath.Abs(b.codeDir)
+	if err != nil {
+		return nil, fmt.Errorf("resolve lambda code directory: %w", err)
+	}
+	b.codeDir = abs
 	if err := os.MkdirAll(b.codeDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create lambda code directory: %w", err)
 	}

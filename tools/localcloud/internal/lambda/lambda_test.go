@@ -668,3 +668,30 @@ func TestConcurrentInvocationsQueue(t *testing.T) {
 		t.Errorf("%d invocations of %v each finished after %v, want them served one at a time (>= %v)", n, sleep, last, n*sleep)
 	}
 }
+
+// TestRelativeCodeDir runs a function whose code lives under a relative
+// --state directory, as localcloud's default (.localcloud) is. Not parallel:
+// it changes the working directory.
+func TestRelativeCodeDir(t *testing.T) {
+	t.Chdir(t.TempDir())
+	b, err := lambda.New(lambda.Config{Store: state.Store{Dir: ".localcloud"}, CodeDir: filepath.Join(".localcloud", "lambda"), S3: objects{"code/bootstrap.zip": testZip}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
+	b.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	client := awslambda.New(awslambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	if _, err := client.CreateFunction(ctx, &awslambda.CreateFunctionInput{FunctionName: aws.String("rel"), Runtime: types.RuntimeProvidedal2023, Role: aws.String(role), Code: s3Code("bootstrap.zip")}); err != nil {
+		t.Fatalf("CreateFunction: %v", err)
+	}
+	out, err := b.Invoke(ctx, "rel", []byte(`{"x":1}`))
+	if err != nil {
+		t.Fatalf("Invoke with code under a relative state directory: %v", err)
+	}
+	if !strings.Contains(string(out), `"received":{"x":1}`) {
+		t.Errorf("Invoke = %s, want the echo", out)
+	}
+}
