@@ -55,6 +55,7 @@ func (b *Backend) Register(m *awsproto.Mux) {
 		"ListServiceDeployments":     op(b, b.apiListServiceDeployments),
 		"DescribeServiceDeployments": op(b, b.apiDescribeServiceDeployments),
 		"StopServiceDeployment":      op(b, b.apiStopServiceDeployment),
+		"ContinueServiceDeployment":  op(b, b.apiContinueServiceDeployment),
 		"DescribeServiceRevisions":   op(b, b.apiDescribeServiceRevisions),
 		"TagResource":                op(b, b.apiTagResource),
 		"UntagResource":              op(b, b.apiUntagResource),

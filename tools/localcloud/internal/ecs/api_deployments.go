@@ -223,3 +223,34 @@ func (b *Backend) apiDescribeServiceRevisions(_ context.Context, in *describeSer
 	}
 	return map[string]any{"serviceRevisions": out, "failures": fails}, nil
 }
+
+type continueServiceDeploymentIn struct {
+	ServiceDeploymentArn *string `json:"serviceDeploymentArn"`
+	HookID               *string `json:"hookId"`
+	Action               string  `json:"action"`
+}
+
+func (b *Backend) apiContinueServiceDeployment(_ context.Context, in *continueServiceDeploymentIn) (any, error) {
+	if in.ServiceDeploymentArn == nil {
+		return nil, required("serviceDeploymentArn")
+	}
+	if in.HookID == nil {
+		return nil, required("hookId")
+	}
+	action := in.Action
+	switch action {
+	case "":
+		action = "CONTINUE"
+	case "CONTINUE", "ROLLBACK":
+	default:
+		return nil, invalidParam("action must be CONTINUE or ROLLBACK.")
+	}
+	d, ok := b.st.Deployments[*in.ServiceDeploymentArn]
+	if !ok {
+		return nil, apiErr(CodeServiceDeploymentNotFound, "The service deployment %s does not exist.", *in.ServiceDeploymentArn)
+	}
+	if err := b.continueHook(d, *in.HookID, action); err != nil {
+		return nil, err
+	}
+	return map[string]any{"serviceDeploymentArn": d.ServiceDeploymentArn}, nil
+}

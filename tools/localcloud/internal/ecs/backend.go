@@ -190,6 +190,7 @@ func (b *Backend) Start(ctx context.Context) {
 	b.mu.Lock()
 	b.ctx = ctx
 	b.recoverTasks(ctx)
+	b.recoverDeployments()
 	b.saveLocked()
 	b.mu.Unlock()
 	b.wg.Go(func() { b.dispatch(ctx) })

@@ -55,6 +55,9 @@ func (b *Backend) hooksDone(ctx context.Context, s *serviceRec, d *deploymentRec
 		return false // the caller rolls back, or fails the rollback
 	}
 	if !d.HooksStarted {
+		if d.HookSeq == nil {
+			d.HookSeq = map[string]int{}
+		}
 		d.HooksStarted = true
 		b.dirty = true
 		for _, h := range hooks {
@@ -71,26 +74,48 @@ func (b *Backend) hooksDone(ctx context.Context, s *serviceRec, d *deploymentRec
 					timeout = time.Duration(*tc.TimeoutInMinutes) * time.Minute
 				}
 			}
-			exp := awsproto.NewTimestamp(b.cfg.Clock.Now().Add(timeout))
+			deadline := b.cfg.Clock.Now().Add(b.cfg.Clock.Scale(timeout))
+			exp := awsproto.NewTimestamp(deadline)
 			detail.ExpiresAt = &exp
-			if b.cfg.Hooks == nil || detail.TargetType != "AWS_LAMBDA" {
-				detail.Status = "SUCCEEDED"
-				b.log.Info("lifecycle hook recorded, not invoked", "stage", stage, "target", h.HookTargetArn, "type", detail.TargetType)
-				d.LifecycleHookDetails = append(d.LifecycleHookDetails, detail)
-				continue
-			}
-			d.LifecycleHookDetails = append(d.LifecycleHookDetails, detail)
-			d.HooksPending++
-			inv := HookInvocation{
-				ExecutionID: randomUUID(), LifecycleStage: stage, ResourceArn: d.ServiceDeploymentArn,
-				ServiceArn: s.ServiceArn, TargetServiceRevisionArn: d.TargetRevision,
-				TestTrafficWeights: b.weights(d, "test"), ProductionTrafficWeights: b.weights(d, "prod"),
-				HookTargetArn: h.HookTargetArn, RoleArn: h.RoleArn, TargetType: detail.TargetType, HookDetails: h.HookDetails,
-			}
 			seq := d.StageSeq
-			b.wg.Go(func() {
-				b.runHook(ctx, d.ServiceDeploymentArn, detail.HookID, stage, seq, inv, b.cfg.Clock.Now().Add(b.cfg.Clock.Scale(timeout)))
-			})
+			switch {
+			case detail.TargetType == "PAUSE":
+				// Waits for ContinueServiceDeployment, or the timeout.
+				detail.Status = "AWAITING_ACTION"
+				d.LifecycleHookDetails = append(d.LifecycleHookDetails, detail)
+				d.HooksPending++
+				d.HookSeq[detail.HookID] = seq
+				b.hookEvent(s, d, detail, "HOOK_AWAITING_ACTION")
+				b.log.Info("lifecycle hook awaiting action", "stage", stage, "hookId", detail.HookID, "deployment", d.ServiceDeploymentArn)
+				id := detail.HookID
+				b.wg.Go(func() {
+					select {
+					case <-b.cfg.Clock.After(timeout):
+					case <-ctx.Done():
+						return
+					}
+					b.mu.Lock()
+					defer b.mu.Unlock()
+					b.finishHookLocked(d.ServiceDeploymentArn, id, "TIMED_OUT", "Service deployment rolled back because the PAUSE lifecycle hook timed out at "+stage+".")
+				})
+			case b.cfg.Hooks == nil:
+				detail.Status = "SUCCEEDED"
+				b.log.Info("lifecycle hook recorded, not invoked: no hook invoker", "stage", stage, "target", h.HookTargetArn)
+				d.LifecycleHookDetails = append(d.LifecycleHookDetails, detail)
+				b.hookEvent(s, d, detail, "HOOK_SUCCEEDED")
+			default:
+				d.LifecycleHookDetails = append(d.LifecycleHookDetails, detail)
+				d.HooksPending++
+				d.HookSeq[detail.HookID] = seq
+				b.hookEvent(s, d, detail, "HOOK_IN_PROGRESS")
+				inv := HookInvocation{
+					ExecutionID: randomUUID(), LifecycleStage: stage, ResourceArn: d.ServiceDeploymentArn,
+					ServiceArn: s.ServiceArn, TargetServiceRevisionArn: d.TargetRevision,
+					TestTrafficWeights: b.weights(d, "test"), ProductionTrafficWeights: b.weights(d, "prod"),
+					HookTargetArn: h.HookTargetArn, RoleArn: h.RoleArn, TargetType: detail.TargetType, HookDetails: h.HookDetails,
+				}
+				b.wg.Go(func() { b.runHook(ctx, d.ServiceDeploymentArn, detail.HookID, stage, inv, deadline) })
+			}
 		}
 	}
 	return d.HooksPending == 0
@@ -129,7 +154,7 @@ func (b *Backend) weights(d *deploymentRec, which string) map[string]float64 {
 }
 
 // runHook invokes one hook until it succeeds, fails or times out.
-func (b *Backend) runHook(ctx context.Context, deployment, hookID, stage string, seq int, inv HookInvocation, deadline time.Time) {
+func (b *Backend) runHook(ctx context.Context, deployment, hookID, stage string, inv HookInvocation, deadline time.Time) {
 	status, reason := "FAILED", ""
 	for {
 		res, err := b.cfg.Hooks.InvokeHook(ctx, inv)
@@ -165,17 +190,34 @@ func (b *Backend) runHook(ctx context.Context, deployment, hookID, stage string,
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	defer b.poke()
+	b.finishHookLocked(deployment, hookID, status, reason)
+}
+
+// finishHookLocked records a hook's outcome. A failure (or a timeout whose
+// action is ROLLBACK) sets HookFailed, if the hook belongs to the stage the
+// deployment is still in. Callers hold b.mu.
+func (b *Backend) finishHookLocked(deployment, hookID, status, reason string) {
 	d, ok := b.st.Deployments[deployment]
 	if !ok {
 		return
 	}
+	seq, pending := d.HookSeq[hookID]
+	if !pending {
+		return // already finished
+	}
+	delete(d.HookSeq, hookID)
+	s := b.st.Services[d.ServiceID]
 	for i := range d.LifecycleHookDetails {
-		if d.LifecycleHookDetails[i].HookID == hookID {
-			d.LifecycleHookDetails[i].Status = status
-			if status == "TIMED_OUT" && d.LifecycleHookDetails[i].TimeoutAction == "CONTINUE" {
-				reason = ""
-			}
+		h := &d.LifecycleHookDetails[i]
+		if h.HookID != hookID {
+			continue
+		}
+		h.Status = status
+		if status == "SUCCEEDED" || (status == "TIMED_OUT" && h.TimeoutAction == "CONTINUE") {
+			reason = ""
+		}
+		if s != nil {
+			b.hookEvent(s, d, *h, "HOOK_"+status)
 		}
 	}
 	if d.StageSeq == seq && d.HooksPending > 0 {
@@ -185,4 +227,44 @@ func (b *Backend) runHook(ctx context.Context, deployment, hookID, stage string,
 		}
 	}
 	b.dirty = true
+	b.poke()
+}
+
+// hookEvent emits an "ECS Hook State Change" event.
+func (b *Backend) hookEvent(s *serviceRec, d *deploymentRec, h HookDetail, name string) {
+	eventType := "INFO"
+	if name == "HOOK_FAILED" || name == "HOOK_TIMED_OUT" {
+		eventType = "ERROR"
+	}
+	detail := map[string]any{
+		"eventType": eventType, "eventName": name, "hookId": h.HookID, "hookType": h.TargetType,
+		"lifecycleStage": d.LifecycleStage, "clusterArn": s.ClusterArn, "serviceArn": s.ServiceArn,
+		"serviceDeploymentArn": d.ServiceDeploymentArn, "updatedAt": b.cfg.Clock.Now().UTC().Format(time.RFC3339Nano),
+	}
+	if h.ExpiresAt != nil {
+		detail["expiresAt"] = h.ExpiresAt.UTC().Format(time.RFC3339Nano)
+	}
+	b.emit("ECS Hook State Change", d.ServiceDeploymentArn, detail)
+}
+
+// continueHook resolves a PAUSE hook awaiting action.
+func (b *Backend) continueHook(d *deploymentRec, hookID, action string) error {
+	if d.Status != "IN_PROGRESS" {
+		return apiErr(CodeConflict, "The service deployment %s is %s; only an IN_PROGRESS deployment can be continued.", d.ServiceDeploymentArn, d.Status)
+	}
+	for _, h := range d.LifecycleHookDetails {
+		if h.HookID != hookID {
+			continue
+		}
+		if h.Status != "AWAITING_ACTION" {
+			return apiErr(CodeConflict, "The lifecycle hook %s is %s, not AWAITING_ACTION.", hookID, h.Status)
+		}
+		if action == "ROLLBACK" {
+			b.finishHookLocked(d.ServiceDeploymentArn, hookID, "FAILED", "Service deployment rolled back because ContinueServiceDeployment asked for a rollback at "+d.LifecycleStage+".")
+		} else {
+			b.finishHookLocked(d.ServiceDeploymentArn, hookID, "SUCCEEDED", "")
+		}
+		return nil
+	}
+	return invalidParam("The lifecycle hook %s does not belong to the service deployment %s.", hookID, d.ServiceDeploymentArn)
 }

@@ -214,3 +214,84 @@ func TestRollbackReinvokesTrafficHooks(t *testing.T) {
 		})
 	}
 }
+
+// awaitingHook waits until the deployment has a PAUSE hook awaiting action
+// and returns its ID.
+func (e *env) awaitingHook(arn string) string {
+	e.t.Helper()
+	var id string
+	e.eventually("a hook awaits action", 20*time.Second, func() bool {
+		out, err := e.ecs.DescribeServiceDeployments(ctx, &ecsapi.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{arn}})
+		if err != nil || len(out.ServiceDeployments) != 1 {
+			return false
+		}
+		for _, h := range out.ServiceDeployments[0].LifecycleHookDetails {
+			if h.Status == types.DeploymentLifecycleHookStatusAwaitingAction {
+				id = aws.ToString(h.HookId)
+				return true
+			}
+		}
+		return false
+	})
+	return id
+}
+
+func TestPauseHooks(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	e.cluster()
+	f := e.loadBalancer()
+	pause := func(action types.DeploymentLifecycleHookAction, minutes int32) *types.DeploymentConfiguration {
+		return &types.DeploymentConfiguration{Strategy: types.DeploymentStrategyBlueGreen, BakeTimeInMinutes: aws.Int32(0),
+			LifecycleHooks: []types.DeploymentLifecycleHook{{TargetType: types.DeploymentLifecycleHookTargetTypePause,
+				LifecycleStages:      []types.DeploymentLifecycleHookStage{types.DeploymentLifecycleHookStagePostScaleUp},
+				TimeoutConfiguration: &types.DeploymentLifecycleHookTimeoutConfiguration{Action: action, TimeoutInMinutes: aws.Int32(minutes)}}}}
+	}
+	if _, err := e.ecs.CreateService(ctx, &ecsapi.CreateServiceInput{
+		Cluster: aws.String("c1"), ServiceName: aws.String("web"), TaskDefinition: aws.String(e.taskDef("web", "APP_VERSION=v1")), DesiredCount: aws.Int32(1), NetworkConfiguration: awsvpc,
+		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String(f.blue), ContainerName: aws.String("app"), ContainerPort: aws.Int32(5000),
+			AdvancedConfiguration: &types.AdvancedConfiguration{AlternateTargetGroupArn: aws.String(f.green), ProductionListenerRule: aws.String(f.rule), RoleArn: aws.String("arn:aws:iam::000000000000:role/r")}}},
+		DeploymentConfiguration: pause(types.DeploymentLifecycleHookActionRollback, 1440),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cont := func(arn, hook string, action types.DeploymentLifecycleHookAction) error {
+		_, err := e.ecs.ContinueServiceDeployment(ctx, &ecsapi.ContinueServiceDeploymentInput{ServiceDeploymentArn: aws.String(arn), HookId: aws.String(hook), Action: action})
+		return err
+	}
+	first := aws.ToString(e.latest("web").ServiceDeploymentArn)
+	if err := cont(first, e.awaitingHook(first), types.DeploymentLifecycleHookActionContinue); err != nil {
+		t.Fatalf("ContinueServiceDeployment(CONTINUE) = %v", err)
+	}
+	if d := e.await(first, 20*time.Second, nil); d.Status != types.ServiceDeploymentStatusSuccessful {
+		t.Fatalf("first deployment = %s (%s), want SUCCESSFUL after CONTINUE", d.Status, aws.ToString(d.StatusReason))
+	}
+	if !e.events.find("ECS Hook State Change", func(m map[string]any) bool {
+		return m["eventName"] == "HOOK_AWAITING_ACTION" && m["serviceDeploymentArn"] == first
+	}) {
+		t.Errorf("no HOOK_AWAITING_ACTION event")
+	}
+
+	second := e.deploy(e.taskDef("web", "APP_VERSION=v2"))
+	hook := e.awaitingHook(second)
+	if err := cont(second, hook, types.DeploymentLifecycleHookActionRollback); err != nil {
+		t.Fatalf("ContinueServiceDeployment(ROLLBACK) = %v", err)
+	}
+	d := e.await(second, 20*time.Second, nil)
+	if d.Status != types.ServiceDeploymentStatusRollbackSuccessful || d.LifecycleHookDetails[0].Status != types.DeploymentLifecycleHookStatusFailed {
+		t.Fatalf("deployment after ROLLBACK = %s, hooks %+v; want ROLLBACK_SUCCESSFUL with the hook FAILED", d.Status, d.LifecycleHookDetails)
+	}
+	var conflict *types.ConflictException
+	if err := cont(second, hook, types.DeploymentLifecycleHookActionContinue); !errorsAs(err, &conflict) {
+		t.Errorf("ContinueServiceDeployment(finished) = %v, want ConflictException", err)
+	}
+
+	// A one-minute timeout whose action is CONTINUE lets the deployment go on.
+	if _, err := e.ecs.UpdateService(ctx, &ecsapi.UpdateServiceInput{Cluster: aws.String("c1"), Service: aws.String("web"),
+		TaskDefinition: aws.String(e.taskDef("web", "APP_VERSION=v3")), DeploymentConfiguration: pause(types.DeploymentLifecycleHookActionContinue, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	d = e.await(aws.ToString(e.latest("web").ServiceDeploymentArn), 20*time.Second, nil)
+	if d.Status != types.ServiceDeploymentStatusSuccessful || d.LifecycleHookDetails[0].Status != types.DeploymentLifecycleHookStatusTimedOut {
+		t.Errorf("deployment with a CONTINUE timeout = %s, hooks %+v; want SUCCESSFUL with the hook TIMED_OUT", d.Status, d.LifecycleHookDetails)
+	}
+}

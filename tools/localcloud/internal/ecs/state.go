@@ -134,12 +134,12 @@ type deploymentRec struct {
 	// hooks (at TEST_TRAFFIC_SHIFT, then PRODUCTION_TRAFFIC_SHIFT).
 	RollbackHooks bool
 	// StageSeq counts stage entries, so a hook finishing late is not
-	// taken for one of a later stage.
-	StageSeq      int
-	WeightsMoved  bool
-	TestShifted   bool
-	FirstHealthy  time.Time
-	ProdWeightSet float64
+	// taken for one of a later stage; HookSeq maps each unfinished hook
+	// to the stage entry it belongs to.
+	StageSeq     int
+	HookSeq      map[string]int
+	WeightsMoved bool
+	TestShifted  bool
 }
 
 func (d *deploymentRec) done() bool {

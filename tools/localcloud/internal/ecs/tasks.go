@@ -364,6 +364,17 @@ func (b *Backend) beginStop(ctx context.Context, t *taskRec, reason, code string
 	})
 }
 
+// recoverDeployments restarts the hooks of in-flight deployments' current
+// stages: the goroutines that ran them died with the previous run.
+func (b *Backend) recoverDeployments() {
+	for _, d := range b.st.Deployments {
+		if !d.done() && d.HooksStarted && d.HooksPending > 0 {
+			d.HooksStarted, d.HooksPending, d.HookSeq = false, 0, nil
+			b.dirty = true
+		}
+	}
+}
+
 // recoverTasks settles tasks a previous run left: their processes died
 // with it (or are killed now), their targets are deregistered, and they are
 // recorded as STOPPED so the scheduler starts replacements.
