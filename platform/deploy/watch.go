@@ -253,7 +253,7 @@ func (e *Engine) Watch(ctx context.Context, arn string, progress func(Snapshot))
 			}
 			return Outcome{}, err
 		}
-		if line := s.Line(); line != last || s.BakeLeft > 0 {
+		if line := s.Line(); line != last {
 			last = line
 			if progress != nil {
 				progress(s)
@@ -276,4 +276,12 @@ func (e *Engine) cut(ctx context.Context, arn, last string, start time.Time) Out
 	}
 	o.Reason = "stopped watching; the deployment goes on (" + last + "); run ship status --watch to follow it"
 	return o
+}
+
+// LookService takes a snapshot of the service's surroundings only — the
+// weights, target health and alarm states — for when no deployment runs.
+func (e *Engine) LookService(ctx context.Context) (Snapshot, error) {
+	s := Snapshot{At: e.now()}
+	err := e.lookAround(ctx, &s)
+	return s, err
 }

@@ -54,11 +54,14 @@ func usagef(format string, args ...any) error {
 
 func exitCode(err error) int {
 	var u usageError
+	var c interface{ ExitCode() int }
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &u):
 		return exitUsage
+	case errors.As(err, &c): // deploy outcomes (platform/deploy)
+		return c.ExitCode()
 	default:
 		return exitFailed
 	}

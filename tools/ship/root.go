@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,11 +22,16 @@ type app struct {
 	logger         *slog.Logger
 	manifestPath   string
 	verbose        bool
+	// getenv reads the environment (AWS_ENDPOINT_URL, USER).
+	getenv func(string) string
+	// poll is the time between two looks at a deployment; 0 picks one
+	// for the environment.
+	poll time.Duration
 }
 
 // run parses args and runs the command they name.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := &app{stdout: stdout, stderr: stderr}
+	a := &app{stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -65,7 +73,9 @@ Every environment command takes --env (default local). Exit codes: 0 success,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w; run %s --help", err, cmd.CommandPath())}
 	})
-	root.AddCommand(a.templateCommand(), a.validateCommand())
+	root.PersistentFlags().DurationVar(&a.poll, "poll", 0, "time between two looks at a deployment (default 5s, scaled on the local cloud)")
+	_ = root.PersistentFlags().MarkHidden("poll")
+	root.AddCommand(a.templateCommand(), a.validateCommand(), a.deployCommand(), a.statusCommand(), a.rollbackCommand(), a.localCommand())
 	return root
 }
 
@@ -107,6 +117,9 @@ func (a *app) loadSpec(env string) (platform.Spec, error) {
 	}
 	return spec, nil
 }
+
+// manifestDir is the directory of ship.yaml, the repository's root.
+func (a *app) manifestDir() string { return filepath.Dir(a.manifestPath) }
 
 func (a *app) loadManifest() (*manifest.Manifest, error) {
 	m, err := manifest.Load(a.manifestPath)

@@ -1,0 +1,317 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/spf13/cobra"
+
+	"github.com/shipyard-ecs/shipyard/platform"
+	"github.com/shipyard-ecs/shipyard/platform/deploy"
+	"github.com/shipyard-ecs/shipyard/platform/image"
+	"github.com/shipyard-ecs/shipyard/platform/service"
+	"github.com/shipyard-ecs/shipyard/platform/stack"
+)
+
+// watchFlags are the flags of every command that watches a deployment.
+type watchFlags struct {
+	output  string
+	timeout time.Duration
+}
+
+func (a *app) addWatchFlags(cmd *cobra.Command, w *watchFlags) {
+	cmd.Flags().StringVarP(&w.output, "output", "o", outputText, "progress format: text or json (one object a line)")
+	cmd.Flags().DurationVar(&w.timeout, "timeout", 30*time.Minute, "stop watching after this long (the deployment goes on)")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{outputText, outputJSON}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+func (w watchFlags) check() error {
+	if w.output != outputText && w.output != outputJSON {
+		return usagef("--output %q: want text or json", w.output)
+	}
+	if w.timeout <= 0 {
+		return usagef("--timeout %s: want a positive duration such as 30m", w.timeout)
+	}
+	return nil
+}
+
+type deployFlags struct {
+	env, image string
+	envVars    []string
+	pkg        string
+	watchFlags
+}
+
+func (a *app) deployCommand() *cobra.Command {
+	var f deployFlags
+	cmd := &cobra.Command{
+		Use:   "deploy",
+		Short: "Build, push and deploy the app with a native ECS blue/green deployment, and watch it",
+		Long: `deploy builds the app image without Docker (a static Go binary in a one-layer
+OCI image, ko-style), pushes it to the environment's ECR repository, registers a
+task definition pinned to the image digest, updates the ECS service with that
+task definition only, records the request in the deployment ledger, and watches
+the blue/green deployment to its end: stage, listener weights, target health,
+alarm states and the bake countdown.
+
+Ctrl-C stops watching, never the deployment; ship status --watch re-attaches.
+While another deployment is in flight, deploy refuses and changes nothing.
+
+Exit codes: 0 deployed; 1 could not run; 2 usage or configuration error;
+3 rolled back by an alarm; 4 failed health checks or lifecycle hook (rolled
+back); 5 timed out watching; 6 stopped or rolled back on request; 7 refused,
+another deployment is in flight; 130 interrupted watching.`,
+		Example: `  ship deploy                                  # the local environment
+  ship deploy --env production
+  ship deploy --env-var LOG_LEVEL=debug --env-var APP_FAULT=errors
+  ship deploy --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/shipyard-production:v1.2.3
+  ship deploy --output json | jq .`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.deploy(cmd.Context(), f)
+		},
+	}
+	a.envFlag(cmd, &f.env, localEnv)
+	cmd.Flags().StringVar(&f.image, "image", "", "deploy this image `ref`erence instead of building one (a tag is pinned to its digest)")
+	cmd.Flags().StringArrayVar(&f.envVars, "env-var", nil, "set a container environment variable, `KEY=VALUE` (repeatable)")
+	cmd.Flags().StringVar(&f.pkg, "package", "./services/app", "the Go main `package` directory to build, relative to ship.yaml's directory")
+	a.addWatchFlags(cmd, &f.watchFlags)
+	return cmd
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// parseEnvVars reads KEY=VALUE pairs.
+func parseEnvVars(pairs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || !envName.MatchString(k) {
+			return nil, usagef("--env-var %q: want KEY=VALUE with KEY of letters, digits and _", p)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func (a *app) deploy(ctx context.Context, f deployFlags) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	vars, err := parseEnvVars(f.envVars)
+	if err != nil {
+		return err
+	}
+	t, err := a.target(ctx, f.env)
+	if err != nil {
+		return err
+	}
+	spec := t.spec
+	env := maps.Clone(spec.Task.Environment)
+	if env == nil {
+		env = map[string]string{}
+	}
+	maps.Copy(env, vars)
+	spec.Task.Environment = env
+	builder, err := service.New(spec, t.outputs)
+	if err != nil {
+		return usageError{err}
+	}
+	e := t.engine
+	// Refuse before building: nothing is pushed while another deployment runs.
+	if d, err := e.InFlight(ctx); err != nil {
+		return serviceNotFound(err)
+	} else if d != nil {
+		return inFlight(&deploy.InFlightError{Arn: *d.ServiceDeploymentArn, Status: string(d.Status)})
+	}
+	p := newPrinter(a.stdout, f.output)
+	pkgDir := f.pkg
+	if !filepath.IsAbs(pkgDir) {
+		pkgDir = filepath.Join(a.manifestDir(), pkgDir)
+	}
+	git := gitInfo(ctx, pkgDir)
+
+	ref, digest, err := a.image(ctx, t, f.image, pkgDir, git, p)
+	if err != nil {
+		return err
+	}
+	in, err := builder.TaskDefinition(ref)
+	if err != nil {
+		return err
+	}
+	td, err := e.Register(ctx, in)
+	if err != nil {
+		return err
+	}
+	started, err := e.Start(ctx, td)
+	if err != nil {
+		var inflight *deploy.InFlightError
+		if errors.As(err, &inflight) {
+			return inFlight(inflight)
+		}
+		return serviceNotFound(err)
+	}
+	req := deploy.Request{User: currentUser(a.getenv), GitCommit: git.commit, Dirty: git.dirty, Image: ref, ImageDigest: digest, Version: version}
+	if err := e.RecordRequest(ctx, started, req); err != nil {
+		a.logger.Warn("the ledger did not take the request; the deployment goes on", "err", err)
+	}
+	p.event("started", fmt.Sprintf("deployment %s started: %s → %s", started.Arn, family(started.Previous), family(started.TaskDefinition)),
+		map[string]any{"deployment": started.Arn, "taskDefinition": started.TaskDefinition, "previous": started.Previous, "image": ref})
+	return a.watch(ctx, t, started.Arn, f.watchFlags, p, false)
+}
+
+// watch follows a deployment to its end and turns the outcome into ship's
+// exit.
+func (a *app) watch(ctx context.Context, t *target, arn string, w watchFlags, p *printer, rollback bool) error {
+	wctx, cancel := context.WithTimeout(ctx, w.timeout)
+	defer cancel()
+	var last deploy.Snapshot
+	o, err := t.engine.Watch(wctx, arn, func(s deploy.Snapshot) { last = s; p.snapshot(s) })
+	if err != nil {
+		return err
+	}
+	o.Rollback = rollback
+	if o.Class != deploy.ClassTimeout && o.Class != deploy.ClassInterrupted {
+		final, lerr := t.engine.Look(ctx, arn)
+		if lerr == nil {
+			last = final
+		}
+		if err := t.engine.RecordOutcome(ctx, last); err != nil {
+			a.logger.Warn("the ledger did not take the outcome", "err", err)
+		}
+	}
+	p.outcome(o)
+	if o.Class == deploy.ClassSucceeded && !p.json {
+		fmt.Fprintf(a.stdout, "  url: %s\n", t.serviceURL())
+	}
+	return outcomeError(o)
+}
+
+func inFlight(e *deploy.InFlightError) error {
+	return exitError{code: deploy.ExitInFlight, msg: e.Error()}
+}
+
+// image builds and pushes the app image, or pins --image, and returns the
+// digest reference and the digest.
+func (a *app) image(ctx context.Context, t *target, ref, pkgDir string, git gitState, p *printer) (string, string, error) {
+	auth, err := image.ECRAuth(ctx, t.ecr())
+	if err != nil {
+		return "", "", err
+	}
+	pub := image.Publisher{Auth: auth}
+	if ref != "" {
+		ref, err := pub.Resolve(ctx, ref)
+		if errors.Is(err, image.ErrImageNotFound) {
+			return "", "", usageError{err}
+		}
+		if err != nil {
+			return "", "", err
+		}
+		return ref, ref[strings.LastIndex(ref, "@")+1:], nil
+	}
+	bootName := stack.BootstrapName(t.spec)
+	boot, err := deploy.Outputs(ctx, cloudformation.NewFromConfig(t.cfg), bootName)
+	if errors.Is(err, deploy.ErrStackNotFound) {
+		return "", "", usageError{err}
+	}
+	if err != nil {
+		return "", "", err
+	}
+	repo, err := boot.Get(stack.OutputRepositoryURI)
+	if err != nil {
+		return "", "", usageError{err}
+	}
+	goos, goarch := platformOf(t.spec, t.local != nil || t.spec.Env == localEnv)
+	start := time.Now()
+	o := image.Options{
+		// go build in the package's own directory finds its module and
+		// the workspace wherever ship.yaml is.
+		Dir: pkgDir, Package: ".", OS: goos, Arch: goarch,
+		Version: git.version, Commit: git.commit, Port: t.spec.Task.ContainerPort,
+		Labels: map[string]string{"shipyard.app": t.spec.Name, "shipyard.env": t.spec.Env},
+	}
+	img, err := image.Build(ctx, o, a.logger)
+	if err != nil {
+		return "", "", err
+	}
+	built := time.Since(start)
+	published, err := pub.Publish(ctx, img, repo, git.version)
+	if err != nil {
+		return "", "", err
+	}
+	p.event("image", fmt.Sprintf("image %s (%s/%s, %.1f MB) built in %s, pushed in %s", published.Ref, goos, goarch,
+		float64(published.Size)/(1<<20), built.Round(time.Millisecond), (time.Since(start)-built).Round(time.Millisecond)),
+		map[string]any{"image": published.Ref, "tag": published.Tag, "size": published.Size, "buildSeconds": built.Seconds(), "pushSeconds": (time.Since(start) - built).Seconds()})
+	return published.Ref, published.Digest, nil
+}
+
+// platformOf is the image's platform: the task definition's architecture
+// on AWS; on the local cloud, this machine's, because its tasks are
+// processes here (the task definition keeps its architecture).
+func platformOf(spec platform.Spec, local bool) (string, string) {
+	if local {
+		return runtime.GOOS, runtime.GOARCH
+	}
+	if strings.EqualFold(spec.Task.Architecture, "X86_64") {
+		return "linux", "amd64"
+	}
+	return "linux", "arm64"
+}
+
+// gitState is what the checkout says about the source.
+type gitState struct {
+	commit, version string
+	dirty           bool
+}
+
+// gitInfo reads the commit, git describe and whether the tree is dirty;
+// outside a checkout they are "unknown" and "dev".
+func gitInfo(ctx context.Context, dir string) gitState {
+	g := gitState{commit: "unknown", version: "dev"}
+	run := func(args ...string) (string, bool) {
+		cmd := exec.CommandContext(ctx, "git", args...)
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		return strings.TrimSpace(string(out)), err == nil
+	}
+	if c, ok := run("rev-parse", "HEAD"); ok {
+		g.commit = c
+	}
+	if v, ok := run("describe", "--tags", "--always", "--dirty"); ok {
+		g.version = v
+	}
+	if s, ok := run("status", "--porcelain", "--untracked-files=no"); ok {
+		g.dirty = s != ""
+	}
+	return g
+}
+
+// currentUser names who deploys: git's user.email would be nicer but is
+// not who is logged in; the login name is.
+func currentUser(getenv func(string) string) string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u := getenv("USER"); u != "" {
+		return u
+	}
+	return "unknown"
+}
+
+// family is family:revision of a task definition ARN.
+func family(arn string) string {
+	if arn == "" {
+		return "(none)"
+	}
+	return arn[strings.LastIndex(arn, "/")+1:]
+}

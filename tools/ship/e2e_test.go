@@ -1,0 +1,535 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/shipyard-ecs/shipyard/platform"
+	"github.com/shipyard-ecs/shipyard/platform/deploy"
+	"github.com/shipyard-ecs/shipyard/platform/image"
+	"github.com/shipyard-ecs/shipyard/platform/ledger"
+	"github.com/shipyard-ecs/shipyard/platform/manifest"
+	"github.com/shipyard-ecs/shipyard/platform/service"
+	"github.com/shipyard-ecs/shipyard/platform/stack"
+)
+
+// cloud is a localcloud process started for a test.
+type cloud struct {
+	endpoint string
+	mu       sync.Mutex
+	log      bytes.Buffer
+}
+
+func (c *cloud) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.log.Write(p)
+}
+
+func (c *cloud) logText() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.log.String()
+}
+
+// listener is the loopback address the local cloud serves a load
+// balancer's listener port on, from its log.
+func (c *cloud) listener(t *testing.T, lb string, port int) string {
+	t.Helper()
+	re := regexp.MustCompile(`load_balancer=` + regexp.QuoteMeta(lb) + ` port=` + fmt.Sprint(port) + ` addr=http://(\S+)`)
+	if m := re.FindStringSubmatch(c.logText()); m != nil {
+		return m[1]
+	}
+	t.Fatalf("localcloud's log names no address for %s port %d:\n%s", lb, port, c.logText())
+	return ""
+}
+
+var (
+	binDir       string
+	localcloudMu sync.Mutex
+	localcloudOK bool
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ship-test-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// localcloudBinary builds tools/localcloud once for the package's tests.
+func localcloudBinary(t *testing.T) string {
+	t.Helper()
+	localcloudMu.Lock()
+	defer localcloudMu.Unlock()
+	bin := filepath.Join(binDir, "localcloud")
+	if localcloudOK {
+		return bin
+	}
+	build := exec.Command("go", "build", "-o", bin, "../localcloud")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build localcloud: %v\n%s", err, out)
+	}
+	localcloudOK = true
+	return bin
+}
+
+// freeAddr is a loopback address nothing listens on right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startLocalcloud runs tools/localcloud on a free loopback port with a
+// temporary state and time compressed by scale.
+func startLocalcloud(t *testing.T, scale float64) *cloud {
+	t.Helper()
+	dir := t.TempDir()
+	bin := localcloudBinary(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c := &cloud{endpoint: "http://" + addr}
+	cmd := exec.Command(bin, "--addr", addr, "--state", filepath.Join(dir, "state"), "--time-scale", fmt.Sprint(scale), "--listener-port-offset", "-1")
+	cmd.Stdout, cmd.Stderr = c, c
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("localcloud log:\n%s", c.logText())
+		}
+	})
+	eventually(t, "localcloud answers", 30*time.Second, func() bool { return answers(context.Background(), addr) })
+	return c
+}
+
+func eventually(t *testing.T, what string, timeout time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, timeout)
+		}
+		time.Sleep(50 * time.Millisecond) // polling an external process; nothing to wait on
+	}
+}
+
+// environmentWithoutDeploywatch renders the environment stack and drops
+// the deploywatch Lambda and what refers to it: its package is ship up's
+// to build and upload, and a deployment without a test listener needs no
+// hook.
+func environmentWithoutDeploywatch(t *testing.T, spec platform.Spec) string {
+	t.Helper()
+	st, err := stack.Environment(spec, stack.Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := st.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	res := doc["Resources"].(map[string]any)
+	removed := map[string]bool{}
+	for id, r := range res {
+		switch r.(map[string]any)["Type"] {
+		case "AWS::Lambda::Function", "AWS::Lambda::Permission", "AWS::Events::Rule":
+			removed[id] = true
+		}
+	}
+	refers := func(v any) bool {
+		b, _ := json.Marshal(v)
+		s := string(b)
+		for id := range removed {
+			if strings.Contains(s, `{"Ref":"`+id+`"}`) || strings.Contains(s, `"Fn::GetAtt":["`+id+`"`) ||
+				strings.Contains(s, "${"+id+"}") || strings.Contains(s, "${"+id+".") || strings.Contains(s, `"DependsOn":"`+id+`"`) ||
+				regexp.MustCompile(`"DependsOn":\[[^\]]*"`+id+`"`).MatchString(s) {
+				return true
+			}
+		}
+		return false
+	}
+	for changed := true; changed; {
+		changed = false
+		for id, r := range res {
+			if !removed[id] && refers(r) {
+				removed[id], changed = true, true
+			}
+		}
+	}
+	for id := range removed {
+		delete(res, id)
+	}
+	outs := doc["Outputs"].(map[string]any)
+	for k, v := range outs {
+		if refers(v) {
+			delete(outs, k)
+		}
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func createStack(t *testing.T, cf *cloudformation.Client, name, body string, params map[string]string) map[string]string {
+	t.Helper()
+	in := &cloudformation.CreateStackInput{StackName: aws.String(name), TemplateBody: aws.String(body),
+		Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam, cfntypes.CapabilityCapabilityNamedIam}}
+	for k, v := range params {
+		in.Parameters = append(in.Parameters, cfntypes.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(v)})
+	}
+	if _, err := cf.CreateStack(context.Background(), in); err != nil {
+		t.Fatalf("create stack %s: %v", name, err)
+	}
+	err := cloudformation.NewStackCreateCompleteWaiter(cf, func(o *cloudformation.StackCreateCompleteWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond
+	}).Wait(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(name)}, time.Minute)
+	if err != nil {
+		ev, _ := cf.DescribeStackEvents(context.Background(), &cloudformation.DescribeStackEventsInput{StackName: aws.String(name)})
+		var reasons []string
+		if ev != nil {
+			for _, e := range ev.StackEvents {
+				if r := aws.ToString(e.ResourceStatusReason); r != "" {
+					reasons = append(reasons, aws.ToString(e.LogicalResourceId)+": "+r)
+				}
+			}
+		}
+		t.Fatalf("wait for stack %s: %v\n%s", name, err, strings.Join(reasons, "\n"))
+	}
+	out, err := deploy.Outputs(context.Background(), cf, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// traffic sends steady requests through a listener and counts them.
+type traffic struct {
+	total, failed atomic.Int64
+	mu            sync.Mutex
+	lastFailure   string
+	revisions     map[string]int
+	stop          chan struct{}
+	done          chan struct{}
+}
+
+func startTraffic(url string) *traffic {
+	tr := &traffic{revisions: map[string]int{}, stop: make(chan struct{}), done: make(chan struct{})}
+	client := &http.Client{Timeout: 5 * time.Second}
+	go func() {
+		defer close(tr.done)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tr.stop:
+				return
+			case <-tick.C:
+			}
+			tr.total.Add(1)
+			resp, err := client.Get(url)
+			if err != nil {
+				tr.fail(err.Error())
+				continue
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				tr.fail(fmt.Sprintf("%d %s", resp.StatusCode, body))
+				continue
+			}
+			var doc struct {
+				ECS struct {
+					Revision string `json:"revision"`
+				} `json:"ecs"`
+			}
+			_ = json.Unmarshal(body, &doc)
+			tr.mu.Lock()
+			tr.revisions[doc.ECS.Revision]++
+			tr.mu.Unlock()
+		}
+	}()
+	return tr
+}
+
+func (tr *traffic) fail(why string) {
+	tr.failed.Add(1)
+	tr.mu.Lock()
+	tr.lastFailure = why
+	tr.mu.Unlock()
+}
+
+func (tr *traffic) halt() { close(tr.stop); <-tr.done }
+
+// shipIn runs ship with a context and returns stdout, stderr and the exit
+// code.
+func shipIn(ctx context.Context, args ...string) (string, string, int) {
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, args, &stdout, &stderr)
+	if err != nil {
+		fmt.Fprintln(&stderr, "ship:", err)
+	}
+	return stdout.String(), stderr.String(), exitCode(err)
+}
+
+const e2eManifest = `name: shipyard
+region: us-east-1
+environments:
+  local:
+    account: "000000000000"
+    network:
+      nat: single
+    loadBalancer:
+      testListener: false
+    alarms:
+      target5xxThreshold: 3
+    logs:
+      retentionDays: 1
+`
+
+// TestDeployBlueGreen runs ship deploy twice against a real localcloud
+// whose environment was created through CloudFormation from the platform's
+// template (less the deploywatch Lambda, which is ship up's to package),
+// with steady traffic through the production listener: every request
+// answers 200 across both blue/green switches, a deploy started while one
+// is in flight refuses with exit 7, and ship status shows the revision
+// that runs at the end.
+func TestDeployBlueGreen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts localcloud and runs two blue/green deployments")
+	}
+	start := time.Now()
+	c := startLocalcloud(t, 0.02)
+	t.Setenv("AWS_ENDPOINT_URL", c.endpoint)
+	mpath := writeManifest(t, e2eManifest)
+	m, err := manifest.Load(mpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := m.Spec("local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg := aws.Config{Region: spec.Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(c.endpoint)}
+	cf, ecsc := cloudformation.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
+
+	// What ship up will do: the stacks, then the service with a first image.
+	boot, err := stack.Bootstrap(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bootJSON, _ := boot.JSON()
+	bo := createStack(t, cf, stack.BootstrapName(spec), string(bootJSON), nil)
+	outs := createStack(t, cf, stack.EnvironmentName(spec), environmentWithoutDeploywatch(t, spec),
+		map[string]string{stack.ParamArtifactBucket: bo[stack.OutputArtifactBucket], stack.ParamDeploywatchKey: "deploywatch/" + strings.Repeat("0", 64) + ".zip"})
+	t.Logf("stacks created in %s", time.Since(start).Round(time.Millisecond))
+
+	appDir, err := filepath.Abs("../../services/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goos, goarch := platformOf(spec, true)
+	img, err := image.Build(ctx, image.Options{Dir: appDir, Package: ".", OS: goos, Arch: goarch, Version: "e2e", Commit: "e2e", Port: 5000}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := image.ECRAuth(ctx, ecr.NewFromConfig(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := image.Publisher{Auth: auth}.Publish(ctx, img, bo[stack.OutputRepositoryURI], "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := service.New(spec, outs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tdIn, err := b.TaskDefinition(first.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	td, err := ecsc.RegisterTaskDefinition(ctx, tdIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ecsc.CreateService(ctx, b.CreateService(aws.ToString(td.TaskDefinition.TaskDefinitionArn))); err != nil {
+		t.Fatal(err)
+	}
+	settled := func() bool {
+		out, err := ecsc.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(outs[stack.OutputCluster]), Service: aws.String(stack.ServiceName(spec))})
+		if err != nil || len(out.ServiceDeployments) == 0 {
+			return false
+		}
+		for _, d := range out.ServiceDeployments {
+			if !ledger.Final(string(d.Status)) {
+				return false
+			}
+		}
+		return true
+	}
+	eventually(t, "the service's first deployment ends", 60*time.Second, settled)
+	url := "http://" + c.listener(t, stack.ClusterName(spec), spec.LoadBalancer.ListenerPort) + "/"
+	eventually(t, "the service answers through the listener", 30*time.Second, func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	t.Logf("service created and serving in %s", time.Since(start).Round(time.Millisecond))
+
+	tr := startTraffic(url)
+	args := []string{"deploy", "--manifest", mpath, "--package", appDir, "--poll", "100ms", "--timeout", "2m"}
+
+	// Deploy 1, as JSON lines.
+	d1 := time.Now()
+	stdout, stderr, code := shipIn(ctx, append(args, "--env-var", "DEPLOY=1", "--output", "json")...)
+	if code != exitOK {
+		t.Fatalf("ship deploy (1) exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var last struct {
+		Event, Status, Outcome string
+		ExitCode               int
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Event != "outcome" || last.Status != "SUCCESSFUL" || last.Outcome != "succeeded" {
+		t.Errorf("ship deploy --output json last line = %s (%v), want the SUCCESSFUL outcome", lines[len(lines)-1], err)
+	}
+	t.Logf("deploy 1 took %s", time.Since(d1).Round(time.Millisecond))
+
+	// Deploy 2, and a second deploy while it is in flight.
+	d2 := time.Now()
+	type result struct {
+		stdout, stderr string
+		code           int
+	}
+	done := make(chan result, 1)
+	go func() {
+		o, e, c := shipIn(ctx, append(args, "--env-var", "DEPLOY=2")...)
+		done <- result{o, e, c}
+	}()
+	cluster, svcName := outs[stack.OutputCluster], stack.ServiceName(spec)
+	eventually(t, "deploy 2 is in flight", 60*time.Second, func() bool {
+		out, err := ecsc.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: aws.String(svcName),
+			Status: []ecstypes.ServiceDeploymentStatus{ecstypes.ServiceDeploymentStatusInProgress}})
+		return err == nil && len(out.ServiceDeployments) > 0
+	})
+	_, refused, code := shipIn(ctx, append(args, "--env-var", "DEPLOY=3")...)
+	if code != deploy.ExitInFlight || !strings.Contains(refused, "ship status --watch") || !strings.Contains(refused, "ship rollback") {
+		t.Errorf("ship deploy during a deployment: exit %d, stderr %q; want exit %d saying how to watch or roll back", code, refused, deploy.ExitInFlight)
+	}
+	r := <-done
+	if r.code != exitOK {
+		t.Fatalf("ship deploy (2) exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"image ", "deployment ", "BAKE_TIME", "SUCCEEDED: SUCCESSFUL", "url: "} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("ship deploy (2) output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// The progress shows production moving from one target group to the other.
+	weights := regexp.MustCompile(`prod blue (\d+) green (\d+)`).FindAllString(r.stdout, -1)
+	if len(weights) < 2 || weights[0] == weights[len(weights)-1] {
+		t.Errorf("ship deploy (2) production weights went %v, want them switched", weights)
+	}
+	t.Logf("deploy 2 took %s", time.Since(d2).Round(time.Millisecond))
+	// Requests now reach revision 3 only; keep sending a little longer.
+	seen3 := func() int { tr.mu.Lock(); defer tr.mu.Unlock(); return tr.revisions["3"] }
+	before := seen3()
+	eventually(t, "traffic reaches revision 3", 10*time.Second, func() bool { return seen3() > before+5 })
+	tr.halt()
+	if n, failed := tr.total.Load(), tr.failed.Load(); failed != 0 || n < 100 {
+		t.Errorf("traffic during both deployments: %d of %d requests failed (last: %s), want 0 of at least 100", failed, n, tr.lastFailure)
+	} else {
+		t.Logf("traffic: %d requests, 0 failed, by revision %v", n, tr.revisions)
+	}
+
+	// ship status shows the revision that runs.
+	stdout, stderr, code = shipIn(ctx, "status", "--manifest", mpath)
+	if code != exitOK {
+		t.Fatalf("ship status exit code = %d\n%s\n%s", code, stdout, stderr)
+	}
+	want := "revision  " + spec.Prefix() + ":3"
+	if !strings.Contains(stdout, want) || !strings.Contains(stdout, "nothing in flight") {
+		t.Errorf("ship status =\n%s\nwant %q and nothing in flight", stdout, want)
+	}
+	stdout, _, _ = shipIn(ctx, "status", "--manifest", mpath, "--output", "json")
+	var st serviceStatus
+	if err := json.Unmarshal([]byte(stdout), &st); err != nil || !strings.HasSuffix(st.TaskDefinition, ":3") || !strings.Contains(st.Image, "@sha256:") {
+		t.Errorf("ship status --output json = %s (%v), want task definition :3 pinned by digest", stdout, err)
+	}
+
+	// The ledger has both requests, with who asked.
+	l := ledger.New(dynamodb.NewFromConfig(cfg), outs[stack.OutputLedgerTable])
+	ds, err := l.Deployments(ctx, cluster, svcName, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var requested int
+	for _, d := range ds {
+		if d.Initiator.User != "" && d.Status == "SUCCESSFUL" {
+			requested++
+		}
+	}
+	if requested != 2 {
+		t.Errorf("ledger deployments with a requester that succeeded = %d, want 2 (%+v)", requested, ds)
+	}
+	t.Logf("end to end in %s", time.Since(start).Round(time.Millisecond))
+}

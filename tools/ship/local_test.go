@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestLocalUpDown starts the local cloud in the background with ship local
+// up (the binary found in bin/ beside ship.yaml), checks that it answers and
+// keeps its files in .localcloud/, that a second up reuses it, and that
+// down stops it.
+func TestLocalUpDown(t *testing.T) {
+	dir := t.TempDir()
+	mpath := filepath.Join(dir, "ship.yaml")
+	if err := os.WriteFile(mpath, []byte(e2eManifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(localcloudBinary(t), filepath.Join(dir, "bin", "localcloud")); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	up := []string{"local", "up", "--manifest", mpath, "--addr", addr, "--time-scale", "0.02", "--listener-port-offset", "-1"}
+	out, stderr, code := ship(t, up...)
+	if code != exitOK || !strings.Contains(out, "started: http://"+addr) {
+		t.Fatalf("ship local up = %q, %q, exit %d; want started on %s", out, stderr, code, addr)
+	}
+	a := &app{manifestPath: mpath}
+	st, err := a.readLocalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(st.Pid, syscall.SIGKILL) }) // if down fails
+	if !answers(context.Background(), addr) {
+		t.Errorf("nothing answers on %s after ship local up", addr)
+	}
+	for _, f := range []string{"local.json", "localcloud.log", "state"} {
+		if _, err := os.Stat(filepath.Join(dir, ".localcloud", f)); err != nil {
+			t.Errorf(".localcloud/%s after ship local up: %v", f, err)
+		}
+	}
+	if out, _, code := ship(t, up...); code != exitOK || !strings.Contains(out, "already running") {
+		t.Errorf("second ship local up = %q, exit %d; want already running", out, code)
+	}
+	if out, _, code := ship(t, "local", "status", "--manifest", mpath); code != exitOK || !strings.Contains(out, "running: http://"+addr) {
+		t.Errorf("ship local status = %q, exit %d; want running on %s", out, code, addr)
+	}
+	if out, _, code := ship(t, "local", "down", "--manifest", mpath); code != exitOK || !strings.Contains(out, "stopped") {
+		t.Errorf("ship local down = %q, exit %d; want stopped", out, code)
+	}
+	if syscall.Kill(st.Pid, 0) == nil {
+		t.Errorf("localcloud pid %d still runs after ship local down", st.Pid)
+	}
+	if out, _, _ := ship(t, "local", "status", "--manifest", mpath); !strings.Contains(out, "not running") {
+		t.Errorf("ship local status after down = %q, want not running", out)
+	}
+	if _, _, code := ship(t, "local", "up", "--manifest", mpath, "--addr", "0.0.0.0:4566"); code != exitUsage {
+		t.Errorf("ship local up --addr 0.0.0.0:4566 exit code = %d, want %d (loopback only)", code, exitUsage)
+	}
+}
