@@ -49,7 +49,7 @@ func TestRunsTheSampleApp(t *testing.T) {
 	const arn = "arn:aws:ecs:us-east-1:000000000000:task/c1/0123456789abcdef0123456789abcdef"
 	// stopTimeout 10 min is 6 s here: room for a loaded CI machine.
 	p, err := r.Start(context.Background(), Spec{TaskID: "sample", Image: ref, Host: host, Port: 5000, StopTimeout: 10 * time.Minute,
-		Env: []string{"APP_DRAIN_DELAY=10ms", "APP_SHUTDOWN_TIMEOUT=2s"}, LogGroup: "/ecs/app", LogStream: "ecs/app/sample", Metadata: meta{arn: arn}}, nil)
+		Env: []string{"APP_DRAIN_DELAY=10ms", "APP_SHUTDOWN_TIMEOUT=10s"}, LogGroup: "/ecs/app", LogStream: "ecs/app/sample", Metadata: meta{arn: arn}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,9 @@ func TestRunsTheSampleApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	if e := p.Exit(); e.Code != 0 {
-		t.Errorf("sample app exit after SIGTERM = %d, want 0 (drained)", e.Code)
+		logs.mu.Lock()
+		t.Errorf("sample app exit after SIGTERM = %d, want 0 (drained); its log:\n%s", e.Code, strings.Join(logs.got["/ecs/app/ecs/app/sample"], "\n"))
+		logs.mu.Unlock()
 	}
 	if !logs.has("/ecs/app/ecs/app/sample", "version") {
 		t.Errorf("the app's JSON log lines did not reach its log stream")
