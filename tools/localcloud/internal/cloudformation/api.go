@@ -240,7 +240,10 @@ func (b *Backend) apiCreateStack(ctx context.Context, in *createStackIn) (any, e
 	b.wg.Add(1)
 	b.mu.Unlock()
 	b.save()
-	go b.runCreate(st, t, params, onFailure)
+	go func() {
+		defer b.wg.Done()
+		b.runCreate(st, t, params, onFailure)
+	}()
 	return struct{ StackId string }{st.ID}, nil
 }
 
@@ -347,6 +350,7 @@ func (b *Backend) startUpdate(st *Stack, oldTmpl, t *Template, body string, para
 	}
 	b.wg.Add(1)
 	go func() {
+		defer b.wg.Done()
 		b.runUpdate(st, oldTmpl, t, params, prev)
 		if cs != nil {
 			b.finishChangeSet(cs, st, "UPDATE_COMPLETE")
@@ -392,7 +396,10 @@ func (b *Backend) apiDeleteStack(ctx context.Context, in *deleteStackIn) (any, e
 	b.wg.Add(1)
 	b.mu.Unlock()
 	b.save()
-	go b.runDelete(st, in.RetainResources)
+	go func() {
+		defer b.wg.Done()
+		b.runDelete(st, in.RetainResources)
+	}()
 	return nil, nil
 }
 
@@ -1090,6 +1097,7 @@ func (b *Backend) apiExecuteChangeSet(ctx context.Context, in *changeSetIn) (any
 		}
 		b.wg.Add(1)
 		go func() {
+			defer b.wg.Done()
 			b.runCreate(st, t, params, onFailure)
 			b.finishChangeSet(cs, st, "CREATE_COMPLETE")
 		}()

@@ -410,9 +410,9 @@ func (d *deployment) precheck(failStatus string, only func(id string) bool) []st
 	return failed
 }
 
-// runCreate creates a stack's resources and outputs, rolling back on failure.
+// runCreate creates a stack's resources and outputs, rolling back on
+// failure. The caller counts it in b.wg.
 func (b *Backend) runCreate(st *Stack, t *Template, params map[string]any, onFailure string) {
-	defer b.wg.Done()
 	b.mu.Lock()
 	d, err := b.newDeployment(st, t, params, true)
 	b.mu.Unlock()
@@ -481,7 +481,6 @@ func (b *Backend) runCreate(st *Stack, t *Template, params map[string]any, onFai
 
 // runDelete deletes a stack's resources in reverse dependency order.
 func (b *Backend) runDelete(st *Stack, retainIDs []string) {
-	defer b.wg.Done()
 	b.mu.Lock()
 	var t *Template
 	if st.TemplateBody != "" {

@@ -116,10 +116,13 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	services := []interface{ Register(*awsproto.Mux) }{cw, lb, lg, reg, ecsb, cf}
+	services := []interface{ Register(*awsproto.Mux) }{cw, lb, lg, reg, ecsb}
 	if !o.minimal {
 		services = append(services, dataServices(t, addr, store, clk, log, lg)...)
 	}
+	// CloudFormation last, so it is closed first: its operations finish
+	// before the services they call go away.
+	services = append(services, cf)
 	for _, svc := range services {
 		svc.Register(mux)
 		if c, ok := svc.(io.Closer); ok {

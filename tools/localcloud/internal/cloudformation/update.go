@@ -126,7 +126,6 @@ func (d *deployment) updateResource(id string, touched map[string]touch) error {
 // dependency order, then delete what was replaced or removed; a failure
 // undoes what was done.
 func (b *Backend) runUpdate(st *Stack, oldTmpl, t *Template, params map[string]any, prevState stackSnapshot) {
-	defer b.wg.Done()
 	b.mu.Lock()
 	d, err := b.newDeployment(st, t, params, true)
 	b.mu.Unlock()
