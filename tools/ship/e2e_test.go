@@ -531,5 +531,81 @@ func TestDeployBlueGreen(t *testing.T) {
 	if requested != 2 {
 		t.Errorf("ledger deployments with a requester that succeeded = %d, want 2 (%+v)", requested, ds)
 	}
+
+	rollbacks(t, ctx, mpath, url, args, ecsc, cluster, svcName)
 	t.Logf("end to end in %s", time.Since(start).Round(time.Millisecond))
+}
+
+// rollbacks continues TestDeployBlueGreen on its service (revision 3
+// running, 2 before it): a revision that never gets healthy is rolled back
+// with exit 4 and its tasks' last log lines; ship rollback with nothing in
+// flight redeploys the last good revision; ship rollback during a
+// deployment rolls it back, and the interrupted deploy exits 6. No request
+// fails throughout.
+func rollbacks(t *testing.T, ctx context.Context, mpath, url string, args []string, ecsc *ecs.Client, cluster, svcName string) {
+	tr := startTraffic(url)
+	defer func() {
+		tr.halt()
+		if n, failed := tr.total.Load(), tr.failed.Load(); failed != 0 {
+			t.Errorf("traffic during the rollbacks: %d of %d requests failed (last: %s), want 0", failed, n, tr.lastFailure)
+		} else {
+			t.Logf("traffic during the rollbacks: %d requests, 0 failed, by revision %v", n, tr.revisions)
+		}
+	}()
+	running := func() string {
+		out, err := ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{svcName}})
+		if err != nil || len(out.Services) == 0 {
+			t.Fatalf("describe service: %v", err)
+		}
+		return family(aws.ToString(out.Services[0].TaskDefinition))
+	}
+
+	d := time.Now()
+	stdout, stderr, code := shipIn(ctx, append(args, "--env-var", "APP_FAULT=health")...)
+	if code != deploy.ExitFailed || !strings.Contains(stdout, "last lines:") {
+		t.Errorf("ship deploy of an unhealthy revision: exit %d, want %d with its tasks' last log lines\nstdout:\n%s\nstderr:\n%s", code, deploy.ExitFailed, stdout, stderr)
+	}
+	if got, want := running(), "shipyard-local:3"; got != want {
+		t.Errorf("service runs %s after the failed deployment, want %s", got, want)
+	}
+	t.Logf("failed deploy took %s", time.Since(d).Round(time.Millisecond))
+
+	d = time.Now()
+	rb := []string{"rollback", "--manifest", mpath, "--poll", "100ms", "--timeout", "2m"}
+	stdout, stderr, code = shipIn(ctx, rb...)
+	if code != exitOK || !strings.Contains(stdout, "shipyard-local:3 → shipyard-local:2") {
+		t.Errorf("ship rollback after a finished deployment: exit %d, want 0 going 3 → 2\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if got, want := running(), "shipyard-local:2"; got != want {
+		t.Errorf("service runs %s after ship rollback, want %s", got, want)
+	}
+	t.Logf("rollback to the last good revision took %s", time.Since(d).Round(time.Millisecond))
+
+	d = time.Now()
+	type result struct {
+		stdout, stderr string
+		code           int
+	}
+	done := make(chan result, 1)
+	go func() {
+		o, e, c := shipIn(ctx, append(args, "--env-var", "DEPLOY=4")...)
+		done <- result{o, e, c}
+	}()
+	eventually(t, "the deploy to roll back is in flight", 60*time.Second, func() bool {
+		out, err := ecsc.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: aws.String(svcName),
+			Status: []ecstypes.ServiceDeploymentStatus{ecstypes.ServiceDeploymentStatusInProgress}})
+		return err == nil && len(out.ServiceDeployments) > 0
+	})
+	stdout, stderr, code = shipIn(ctx, rb...)
+	if code != exitOK || !strings.Contains(stdout, "asked ECS to roll back") || !strings.Contains(stdout, "ROLLBACK_SUCCESSFUL") {
+		t.Errorf("ship rollback during a deployment: exit %d, want 0 after ROLLBACK_SUCCESSFUL\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	r := <-done
+	if r.code != deploy.ExitStopped {
+		t.Errorf("the rolled-back ship deploy exit code = %d, want %d (stopped on request)\nstdout:\n%s\nstderr:\n%s", r.code, deploy.ExitStopped, r.stdout, r.stderr)
+	}
+	if got, want := running(), "shipyard-local:2"; got != want {
+		t.Errorf("service runs %s after rolling the deployment back, want %s", got, want)
+	}
+	t.Logf("rollback in flight took %s", time.Since(d).Round(time.Millisecond))
 }
