@@ -63,6 +63,8 @@ func validation(vs ...awsproto.Violation) *awsproto.Error {
 	return awsproto.Validation(CodeValidation, vs...)
 }
 
+var errInvalidSchedule = awsproto.Errorf(CodeValidation, "Parameter ScheduleExpression is not valid.")
+
 func ruleNotFound(name string) *awsproto.Error {
 	return awsproto.Errorf(CodeResourceNotFound, "Rule %s does not exist on EventBus %s.", name, DefaultBus)
 }
@@ -166,8 +168,10 @@ func (b *Backend) putRule(_ context.Context, in *putRuleInput) (any, error) {
 			return nil, awsproto.Errorf(CodeInvalidEventPattern, "%s", err.Error())
 		}
 	}
-	if in.ScheduleExpression != "" && !strings.HasPrefix(in.ScheduleExpression, "rate(") && !strings.HasPrefix(in.ScheduleExpression, "cron(") {
-		return nil, awsproto.Errorf(CodeValidation, "Parameter ScheduleExpression is not valid.")
+	if in.ScheduleExpression != "" {
+		if _, _, err := parseRate(in.ScheduleExpression); err != nil || !strings.HasPrefix(in.ScheduleExpression, "rate(") && !strings.HasPrefix(in.ScheduleExpression, "cron(") {
+			return nil, errInvalidSchedule
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -184,6 +188,7 @@ func (b *Backend) putRule(_ context.Context, in *putRuleInput) (any, error) {
 	}
 	r.EventPattern, r.ScheduleExpression, r.State = in.EventPattern, in.ScheduleExpression, state
 	r.Description, r.RoleArn, r.pattern = in.Description, in.RoleArn, p
+	b.scheduleLocked(r)
 	b.saveLocked()
 	b.log.Info("rule put", "rule", r.Name, "state", r.State)
 	return map[string]string{"RuleArn": r.Arn}, nil
@@ -274,6 +279,9 @@ func (b *Backend) deleteRule(_ context.Context, in *ruleRef) (any, error) {
 	}
 	if len(r.Targets) > 0 {
 		return nil, awsproto.Errorf(CodeValidation, "Rule can't be deleted since it has targets.")
+	}
+	if r.cancel != nil {
+		r.cancel()
 	}
 	delete(b.rules, in.Name)
 	b.saveLocked()

@@ -405,3 +405,31 @@ func TestRetryThenDeadLetter(t *testing.T) {
 		})
 	}
 }
+
+func TestScheduledRule(t *testing.T) {
+	t.Parallel()
+	q := &queues{}
+	// rate(1 minute) at time scale 0.001 fires every 60 ms.
+	_, c := newBackend(t, events.Config{Queues: q, Clock: clock.New(0.001)})
+	const arn = "arn:aws:sqs:us-east-1:000000000000:ticks"
+	for _, bad := range []string{"rate(1 minutes)", "rate(2 minute)", "rate(0 minutes)", "every minute"} {
+		_, err := c.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("bad"), ScheduleExpression: aws.String(bad)})
+		if apiCode(err) != "ValidationException" {
+			t.Errorf("PutRule(ScheduleExpression %q) = %v, want ValidationException", bad, err)
+		}
+	}
+	if _, err := c.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("tick"), ScheduleExpression: aws.String("rate(1 minute)")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("tick"), Targets: []types.Target{{Id: aws.String("q"), Arn: aws.String(arn)}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "two scheduled events", func() bool { return len(q.get(arn)) >= 2 })
+	var e events.Event
+	if err := json.Unmarshal([]byte(q.get(arn)[0].Body), &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Source != "aws.events" || e.DetailType != "Scheduled Event" || len(e.Resources) != 1 || e.Resources[0] != "arn:aws:events:us-east-1:000000000000:rule/tick" || string(e.Detail) != "{}" {
+		t.Errorf("scheduled event = %+v, want source aws.events, Scheduled Event, the rule ARN, {}", e)
+	}
+}

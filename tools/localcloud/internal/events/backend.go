@@ -7,8 +7,10 @@
 // Rules:
 //   - Only the default bus exists ("default" or its ARN); other buses answer
 //     ResourceNotFoundException.
-//   - Event patterns follow EventBridge's matching rules (see Pattern). Rules
-//     with a ScheduleExpression are recorded but never fire.
+//   - Event patterns follow EventBridge's matching rules (see Pattern). A
+//     rule with ScheduleExpression rate(N unit) sends its targets a
+//     "Scheduled Event" every N units on the scaled clock; cron() schedules
+//     are recorded but never fire.
 //   - Every event is matched against the enabled rules when it is put; each
 //     matching target gets its own copy, delivered asynchronously and in order
 //     per target, at least once.
@@ -130,6 +132,8 @@ type rule struct {
 	Targets            []Target
 
 	pattern *Pattern
+	// cancel stops the rule's rate() schedule.
+	cancel context.CancelFunc
 }
 
 const stateName = "events"
@@ -166,6 +170,7 @@ func New(cfg Config) (*Backend, error) {
 					r.pattern = p
 				}
 				b.rules[r.Name] = r
+				b.scheduleLocked(r)
 			}
 			b.log.Info("restored events", "rules", len(snap.Rules))
 		}
