@@ -98,6 +98,11 @@ func New(o Options) *Server {
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard) // everything is logged through s.log
 	e.HTTPErrorHandler = s.handleError
+	// Behind the ALB the client address is the last untrusted hop of
+	// X-Forwarded-For; Echo v4's default would believe any header a client
+	// sends (GO-2026-6872), so a handler calling c.RealIP() gets the ALB's
+	// view, never a spoofed one.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	// Order matters: the id and headers first so every response has them;
 	// the access log renders errors, so it sits outside recovery; traceRoute
 	// before anything slow so a span is named even if a handler hangs.
