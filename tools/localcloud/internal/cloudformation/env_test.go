@@ -23,6 +23,7 @@ import (
 	ecrapi "github.com/aws/aws-sdk-go-v2/service/ecr"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/autoscaling"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudformation"
@@ -116,7 +117,11 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	services := []interface{ Register(*awsproto.Mux) }{cw, lb, lg, reg, ecsb}
+	scaler, err := autoscaling.New(autoscaling.Config{Clock: clk, Store: store, ECS: ecsb, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	services := []interface{ Register(*awsproto.Mux) }{cw, lb, lg, reg, ecsb, scaler}
 	if !o.minimal {
 		services = append(services, dataServices(t, addr, store, clk, log, lg)...)
 	}

@@ -2,18 +2,48 @@ package cloudformation_test
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	cfnapi "github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 )
 
+// ecsService creates a cluster and a service with no tasks.
+func (e *env) ecsService(cluster, service string) {
+	e.t.Helper()
+	c := ecsapi.NewFromConfig(e.sdkConfig())
+	if _, err := c.CreateCluster(ctx, &ecsapi.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
+		e.t.Fatal(err)
+	}
+	td, err := c.RegisterTaskDefinition(ctx, &ecsapi.RegisterTaskDefinitionInput{
+		Family: aws.String(service), NetworkMode: ecstypes.NetworkModeAwsvpc, RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate},
+		Cpu: aws.String("256"), Memory: aws.String("512"),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(e.addr + "/app@sha256:" + strings.Repeat("0", 64)), Essential: aws.Bool(true)}},
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := c.CreateService(ctx, &ecsapi.CreateServiceInput{
+		Cluster: aws.String(cluster), ServiceName: aws.String(service), TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(0),
+		LaunchType: ecstypes.LaunchTypeFargate,
+		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}},
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // TestOtherTypes covers the types the platform templates do not use yet:
-// an SNS topic (updated in place) and the recorded IAM policies and VPC
-// endpoint, with the identifiers AWS gives them.
+// an SNS topic (updated in place), a scalable target with a target-tracking
+// policy, and the recorded IAM policies and VPC endpoint, with the
+// identifiers AWS gives them.
 func TestOtherTypes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
@@ -29,6 +59,12 @@ func TestOtherTypes(t *testing.T) {
 				"Endpoint": map[string]any{"Type": "AWS::EC2::VPCEndpoint", "Properties": map[string]any{
 					"VpcId": map[string]any{"Ref": "VPC"}, "ServiceName": "com.amazonaws.us-east-1.s3"}},
 				"Ip": map[string]any{"Type": "AWS::EC2::EIP", "Properties": map[string]any{"Domain": "vpc"}},
+				"Target": map[string]any{"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": map[string]any{
+					"ServiceNamespace": "ecs", "ResourceId": "service/c1/web", "ScalableDimension": "ecs:service:DesiredCount", "MinCapacity": 2, "MaxCapacity": 6}},
+				"Policy": map[string]any{"Type": "AWS::ApplicationAutoScaling::ScalingPolicy", "Properties": map[string]any{
+					"PolicyName": "cpu70", "PolicyType": "TargetTrackingScaling", "ScalingTargetId": map[string]any{"Ref": "Target"},
+					"TargetTrackingScalingPolicyConfiguration": map[string]any{"TargetValue": 70,
+						"PredefinedMetricSpecification": map[string]any{"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}}}},
 			},
 			"Outputs": map[string]any{
 				"Topic":     map[string]any{"Value": map[string]any{"Ref": "Topic"}},
@@ -39,9 +75,14 @@ func TestOtherTypes(t *testing.T) {
 				"Endpoint":  map[string]any{"Value": map[string]any{"Ref": "Endpoint"}},
 				"Alloc":     map[string]any{"Value": map[string]any{"Fn::GetAtt": []any{"Ip", "AllocationId"}}},
 				"PublicIp":  map[string]any{"Value": map[string]any{"Ref": "Ip"}},
+				"Target":    map[string]any{"Value": map[string]any{"Ref": "Target"}},
+				"Policy":    map[string]any{"Value": map[string]any{"Ref": "Policy"}},
 			},
 		})
 	}
+	// The scalable target needs its ECS service, which ship (not a stack)
+	// creates: make it through the ECS API.
+	e.ecsService("c1", "web")
 	st := e.createStack("types", doc("one"), nil)
 	out := outputs(st)
 	patterns := map[string]string{
@@ -53,11 +94,17 @@ func TestOtherTypes(t *testing.T) {
 		"Endpoint":  `^vpce-[0-9a-f]{17}$`,
 		"Alloc":     `^eipalloc-[0-9a-f]{17}$`,
 		"PublicIp":  `^3\.\d+\.\d+\.\d+$`,
+		"Target":    `^service/c1/web\|ecs:service:DesiredCount\|ecs$`,
+		"Policy":    `^arn:aws:autoscaling:us-east-1:000000000000:scalingPolicy:.*:resource/ecs/service/c1/web:policyName/cpu70$`,
 	}
 	for k, p := range patterns {
 		if !regexp.MustCompile(p).MatchString(out[k]) {
 			t.Errorf("output %s = %q, want it to match %s", k, out[k], p)
 		}
+	}
+	pol, err := applicationautoscaling.NewFromConfig(e.sdkConfig()).DescribeScalingPolicies(ctx, &applicationautoscaling.DescribeScalingPoliciesInput{ServiceNamespace: aastypes.ServiceNamespaceEcs})
+	if err != nil || len(pol.ScalingPolicies) != 1 || aws.ToFloat64(pol.ScalingPolicies[0].TargetTrackingScalingPolicyConfiguration.TargetValue) != 70 {
+		t.Errorf("DescribeScalingPolicies = %+v, %v, want cpu70 at 70", pol, err)
 	}
 	topics := sns.NewFromConfig(e.sdkConfig())
 	attrs, err := topics.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(out["Topic"])})
@@ -83,5 +130,9 @@ func TestOtherTypes(t *testing.T) {
 	}
 	if _, err := topics.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(out["Topic"])}); err == nil {
 		t.Errorf("topic %s still exists after the stack's delete", out["Topic"])
+	}
+	targets, err := applicationautoscaling.NewFromConfig(e.sdkConfig()).DescribeScalableTargets(ctx, &applicationautoscaling.DescribeScalableTargetsInput{ServiceNamespace: aastypes.ServiceNamespaceEcs})
+	if err != nil || len(targets.ScalableTargets) != 0 {
+		t.Errorf("scalable targets after delete = %+v, %v, want none", targets, err)
 	}
 }
