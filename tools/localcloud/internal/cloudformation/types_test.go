@@ -33,7 +33,7 @@ func (e *env) ecsService(cluster, service string) {
 	}
 	if _, err := c.CreateService(ctx, &ecsapi.CreateServiceInput{
 		Cluster: aws.String(cluster), ServiceName: aws.String(service), TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(0),
-		LaunchType: ecstypes.LaunchTypeFargate,
+		LaunchType:           ecstypes.LaunchTypeFargate,
 		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}},
 	}); err != nil {
 		e.t.Fatal(err)
