@@ -27,7 +27,8 @@ func TestRestartReconcilesToDesiredCount(t *testing.T) {
 	td := e.taskDef("web")
 	created, err := e.ecs.CreateService(ctx, &ecsapi.CreateServiceInput{
 		Cluster: aws.String("c1"), ServiceName: aws.String("web"), TaskDefinition: aws.String(td), DesiredCount: aws.Int32(2), NetworkConfiguration: awsvpc,
-		Tags: []types.Tag{{Key: aws.String("app"), Value: aws.String("web")}},
+		Tags:          []types.Tag{{Key: aws.String("app"), Value: aws.String("web")}},
+		PropagateTags: types.PropagateTagsService, EnableECSManagedTags: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +58,18 @@ func TestRestartReconcilesToDesiredCount(t *testing.T) {
 			}
 			return err != nil
 		})
+	}
+	// Replacements carry the service's tags and the ECS managed ones.
+	news, err := e2.ecs.DescribeTasks(ctx, &ecsapi.DescribeTasksInput{Cluster: aws.String("c1"), Tasks: []string{aws.ToString(e2.tasks("web")[0].TaskArn)}, Include: []types.TaskField{types.TaskFieldTags}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string]string{}
+	for _, tg := range news.Tasks[0].Tags {
+		tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	if tags["app"] != "web" || tags["aws:ecs:serviceName"] != "web" || tags["aws:ecs:clusterName"] != "c1" {
+		t.Errorf("task tags = %v, want app=web propagated and the aws:ecs: managed tags", tags)
 	}
 	old, err := e2.ecs.DescribeTasks(ctx, &ecsapi.DescribeTasksInput{Cluster: aws.String("c1"), Tasks: before})
 	if err != nil || len(old.Tasks) != 2 {

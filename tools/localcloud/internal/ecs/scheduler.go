@@ -387,6 +387,7 @@ func (b *Backend) pruneStopped() {
 	for id, t := range b.st.Tasks {
 		if t.LastStatus == "STOPPED" && t.StoppedAt != nil && t.StoppedAt.Before(cutoff) {
 			delete(b.st.Tasks, id)
+			delete(b.st.Tags, t.TaskArn)
 			b.dirty = true
 		}
 	}

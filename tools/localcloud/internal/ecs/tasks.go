@@ -124,8 +124,17 @@ func (b *Backend) launchTask(ctx context.Context, s *serviceRec, rev *revisionRe
 		}
 	}
 	t.AvailabilityZone = b.cfg.AvailabilityZones[n%len(b.cfg.AvailabilityZones)]
-	if s.PropagateTags == "SERVICE" {
+	switch s.PropagateTags {
+	case "SERVICE":
 		t.Tags = append([]Tag(nil), b.st.Tags[s.ServiceArn]...)
+	case "TASK_DEFINITION":
+		t.Tags = append([]Tag(nil), b.st.Tags[td.TaskDefinitionArn]...)
+	}
+	if s.EnableECSManagedTags {
+		t.Tags = append(t.Tags, Tag{Key: "aws:ecs:clusterName", Value: s.Cluster}, Tag{Key: "aws:ecs:serviceName", Value: s.ServiceName})
+	}
+	if len(t.Tags) > 0 {
+		b.st.Tags[t.TaskArn] = t.Tags
 	}
 	b.st.Tasks[t.ID] = t
 	b.dirty = true
