@@ -540,8 +540,9 @@ func TestDeployBlueGreen(t *testing.T) {
 // running, 2 before it): a revision that never gets healthy is rolled back
 // with exit 4 and its tasks' last log lines; ship rollback with nothing in
 // flight redeploys the last good revision; ship rollback during a
-// deployment rolls it back, and the interrupted deploy exits 6. No request
-// fails throughout.
+// deployment rolls it back, and the interrupted deploy exits 6; Ctrl-C
+// stops a deploy's watch (exit 130) and not the deployment, which ship
+// status shows and follows. No request fails throughout.
 func rollbacks(t *testing.T, ctx context.Context, mpath, url string, args []string, ecsc *ecs.Client, cluster, svcName string) {
 	tr := startTraffic(url)
 	defer func() {
@@ -581,6 +582,35 @@ func rollbacks(t *testing.T, ctx context.Context, mpath, url string, args []stri
 	}
 	t.Logf("rollback to the last good revision took %s", time.Since(d).Round(time.Millisecond))
 
+	// Ctrl-C stops watching, never the deployment: ship status shows it,
+	// and ship status --watch follows it to its end.
+	d = time.Now()
+	ictx, interrupt := context.WithCancel(ctx)
+	go func() {
+		defer interrupt()
+		eventually(t, "the deploy to interrupt is in flight", 60*time.Second, func() bool {
+			out, err := ecsc.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: aws.String(svcName),
+				Status: []ecstypes.ServiceDeploymentStatus{ecstypes.ServiceDeploymentStatusInProgress}})
+			return err == nil && len(out.ServiceDeployments) > 0
+		})
+	}()
+	stdout, stderr, code = shipIn(ictx, append(args, "--env-var", "DEPLOY=5")...)
+	if code != deploy.ExitInterrupted || !strings.Contains(stderr, "ship status --watch") {
+		t.Errorf("interrupted ship deploy: exit %d, stderr %q; want %d saying ship status --watch follows it", code, stderr, deploy.ExitInterrupted)
+	}
+	stdout, stderr, code = shipIn(ctx, "status", "--manifest", mpath)
+	if code != exitOK || !strings.Contains(stdout, "deploying arn:") {
+		t.Errorf("ship status after the interrupt: exit %d, want the deployment in flight\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = shipIn(ctx, "status", "--watch", "--poll", "100ms", "--manifest", mpath)
+	if code != exitOK || !strings.Contains(stdout, "SUCCEEDED: SUCCESSFUL") {
+		t.Errorf("ship status --watch: exit %d, want the interrupted deployment followed to SUCCESSFUL\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if got, want := running(), "shipyard-local:5"; got != want {
+		t.Errorf("service runs %s after the interrupted deployment ended, want %s", got, want)
+	}
+	t.Logf("interrupted deploy, re-attached, took %s", time.Since(d).Round(time.Millisecond))
+
 	d = time.Now()
 	type result struct {
 		stdout, stderr string
@@ -588,7 +618,7 @@ func rollbacks(t *testing.T, ctx context.Context, mpath, url string, args []stri
 	}
 	done := make(chan result, 1)
 	go func() {
-		o, e, c := shipIn(ctx, append(args, "--env-var", "DEPLOY=4")...)
+		o, e, c := shipIn(ctx, append(args, "--env-var", "DEPLOY=6")...)
 		done <- result{o, e, c}
 	}()
 	eventually(t, "the deploy to roll back is in flight", 60*time.Second, func() bool {
@@ -604,7 +634,7 @@ func rollbacks(t *testing.T, ctx context.Context, mpath, url string, args []stri
 	if r.code != deploy.ExitStopped {
 		t.Errorf("the rolled-back ship deploy exit code = %d, want %d (stopped on request)\nstdout:\n%s\nstderr:\n%s", r.code, deploy.ExitStopped, r.stdout, r.stderr)
 	}
-	if got, want := running(), "shipyard-local:2"; got != want {
+	if got, want := running(), "shipyard-local:5"; got != want {
 		t.Errorf("service runs %s after rolling the deployment back, want %s", got, want)
 	}
 	t.Logf("rollback in flight took %s", time.Since(d).Round(time.Millisecond))
