@@ -2,6 +2,7 @@ package cloudformation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -253,11 +254,14 @@ func (b *Backend) save() {
 	}
 	b.saveMu.Lock()
 	defer b.saveMu.Unlock()
+	// Encode under the lock (the stacks keep changing behind us), write
+	// outside it, so API calls do not wait for the disk.
 	b.mu.Lock()
-	doc := struct{ Stacks []*Stack }{Stacks: b.stacks}
-	// Marshal under the lock: the stacks keep changing behind us.
-	err := b.cfg.Store.Save(stateName, doc)
+	doc, err := json.Marshal(struct{ Stacks []*Stack }{Stacks: b.stacks})
 	b.mu.Unlock()
+	if err == nil {
+		err = b.cfg.Store.Save(stateName, json.RawMessage(doc))
+	}
 	if err != nil {
 		b.log.Error("save cloudformation state", "err", err)
 	}
