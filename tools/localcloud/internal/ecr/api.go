@@ -3,8 +3,11 @@ package ecr
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
@@ -16,12 +19,21 @@ const TargetPrefix = "AmazonEC2ContainerRegistry_V20150921"
 // Register answers the ECR API (JSON 1.1) and mounts the OCI registry at /v2/.
 func (b *Backend) Register(m *awsproto.Mux) {
 	m.HandleJSON(awsproto.JSONService{TargetPrefix: TargetPrefix, Version: "1.1", Ops: map[string]awsproto.JSONOp{
-		"CreateRepository":      op(b.apiCreateRepository),
-		"DescribeRepositories":  op(b.apiDescribeRepositories),
-		"DeleteRepository":      op(b.apiDeleteRepository),
-		"DescribeImages":        op(b.apiDescribeImages),
-		"ListImages":            op(b.apiListImages),
-		"GetAuthorizationToken": op(b.apiGetAuthorizationToken),
+		"CreateRepository":              op(b.apiCreateRepository),
+		"DescribeRepositories":          op(b.apiDescribeRepositories),
+		"DeleteRepository":              op(b.apiDeleteRepository),
+		"DescribeImages":                op(b.apiDescribeImages),
+		"ListImages":                    op(b.apiListImages),
+		"GetAuthorizationToken":         op(b.apiGetAuthorizationToken),
+		"BatchDeleteImage":              op(b.apiBatchDeleteImage),
+		"PutImageTagMutability":         op(b.apiPutImageTagMutability),
+		"PutImageScanningConfiguration": op(b.apiPutImageScanningConfiguration),
+		"PutLifecyclePolicy":            op(b.apiPutLifecyclePolicy),
+		"GetLifecyclePolicy":            op(b.apiGetLifecyclePolicy),
+		"DeleteLifecyclePolicy":         op(b.apiDeleteLifecyclePolicy),
+		"TagResource":                   op(b.apiTagResource),
+		"UntagResource":                 op(b.apiUntagResource),
+		"ListTagsForResource":           op(b.apiListTagsForResource),
 	}})
 	m.Handle("/v2/", b.Registry())
 }
@@ -223,4 +235,208 @@ func (b *Backend) apiGetAuthorizationToken(_ context.Context, _ *authIn) (any, e
 		"expiresAt":          awsproto.NewTimestamp(now.Add(12 * time.Hour)),
 		"proxyEndpoint":      "http://" + b.cfg.Host,
 	}}}, nil
+}
+
+type repoSettingIn struct {
+	RepositoryName             *string `json:"repositoryName"`
+	ImageTagMutability         string  `json:"imageTagMutability"`
+	ImageScanningConfiguration *struct {
+		ScanOnPush bool `json:"scanOnPush"`
+	} `json:"imageScanningConfiguration"`
+	LifecyclePolicyText *string `json:"lifecyclePolicyText"`
+}
+
+func (b *Backend) apiPutImageTagMutability(_ context.Context, in *repoSettingIn) (any, error) {
+	if in.RepositoryName == nil || in.ImageTagMutability == "" {
+		return nil, required("repositoryName")
+	}
+	r, err := b.UpdateRepository(*in.RepositoryName, func(r *Repository) error {
+		if in.ImageTagMutability != "MUTABLE" && in.ImageTagMutability != "IMMUTABLE" {
+			return errorf(CodeInvalidParameter, "Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: [MUTABLE, IMMUTABLE]'")
+		}
+		r.ImageTagMutability = in.ImageTagMutability
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"registryId": b.cfg.Account, "repositoryName": r.Name, "imageTagMutability": r.ImageTagMutability}, nil
+}
+
+func (b *Backend) apiPutImageScanningConfiguration(_ context.Context, in *repoSettingIn) (any, error) {
+	if in.RepositoryName == nil {
+		return nil, required("repositoryName")
+	}
+	if in.ImageScanningConfiguration == nil {
+		return nil, required("imageScanningConfiguration")
+	}
+	r, err := b.UpdateRepository(*in.RepositoryName, func(r *Repository) error {
+		r.ScanOnPush = in.ImageScanningConfiguration.ScanOnPush
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"registryId": b.cfg.Account, "repositoryName": r.Name, "imageScanningConfiguration": map[string]bool{"scanOnPush": r.ScanOnPush}}, nil
+}
+
+func (b *Backend) apiPutLifecyclePolicy(_ context.Context, in *repoSettingIn) (any, error) {
+	if in.RepositoryName == nil {
+		return nil, required("repositoryName")
+	}
+	if in.LifecyclePolicyText == nil {
+		return nil, required("lifecyclePolicyText")
+	}
+	var doc struct {
+		Rules []json.RawMessage `json:"rules"`
+	}
+	if err := json.Unmarshal([]byte(*in.LifecyclePolicyText), &doc); err != nil || len(doc.Rules) == 0 {
+		return nil, errorf(CodeInvalidParameter, "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: the policy must be a JSON object with a non-empty rules array'")
+	}
+	r, err := b.UpdateRepository(*in.RepositoryName, func(r *Repository) error {
+		r.LifecyclePolicy = *in.LifecyclePolicyText
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"registryId": b.cfg.Account, "repositoryName": r.Name, "lifecyclePolicyText": r.LifecyclePolicy}, nil
+}
+
+func (b *Backend) lifecyclePolicy(name string, remove bool) (any, error) {
+	var text string
+	r, err := b.UpdateRepository(name, func(r *Repository) error {
+		if r.LifecyclePolicy == "" {
+			return errorf(CodeLifecyclePolicyNotFound, "Lifecycle policy does not exist for the repository with name '%s' in the registry with id '%s'", name, b.cfg.Account)
+		}
+		text = r.LifecyclePolicy
+		if remove {
+			r.LifecyclePolicy = ""
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"registryId": b.cfg.Account, "repositoryName": r.Name, "lifecyclePolicyText": text}, nil
+}
+
+func (b *Backend) apiGetLifecyclePolicy(_ context.Context, in *repoSettingIn) (any, error) {
+	if in.RepositoryName == nil {
+		return nil, required("repositoryName")
+	}
+	return b.lifecyclePolicy(*in.RepositoryName, false)
+}
+
+func (b *Backend) apiDeleteLifecyclePolicy(_ context.Context, in *repoSettingIn) (any, error) {
+	if in.RepositoryName == nil {
+		return nil, required("repositoryName")
+	}
+	return b.lifecyclePolicy(*in.RepositoryName, true)
+}
+
+type tagResourceIn struct {
+	ResourceArn *string   `json:"resourceArn"`
+	Tags        []tagJSON `json:"tags"`
+	TagKeys     []string  `json:"tagKeys"`
+}
+
+func (b *Backend) apiTagResource(_ context.Context, in *tagResourceIn) (any, error) {
+	if in.ResourceArn == nil || in.Tags == nil {
+		return nil, required("resourceArn")
+	}
+	name, err := b.RepositoryByARN(*in.ResourceArn)
+	if err != nil {
+		return nil, err
+	}
+	_, err = b.UpdateRepository(name, func(r *Repository) error {
+		if r.Tags == nil {
+			r.Tags = map[string]string{}
+		}
+		for _, t := range in.Tags {
+			if t.Key == "" || len(t.Key) > 128 || len(t.Value) > 256 {
+				return errorf(CodeInvalidParameter, "Invalid parameter at 'tags': keys must be 1 to 128 characters and values at most 256")
+			}
+			r.Tags[t.Key] = t.Value
+		}
+		if len(r.Tags) > 50 {
+			return errorf(CodeInvalidParameter, "Invalid parameter at 'tags': a repository can have at most 50 tags")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
+func (b *Backend) apiUntagResource(_ context.Context, in *tagResourceIn) (any, error) {
+	if in.ResourceArn == nil || in.TagKeys == nil {
+		return nil, required("resourceArn")
+	}
+	name, err := b.RepositoryByARN(*in.ResourceArn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := b.UpdateRepository(name, func(r *Repository) error {
+		for _, k := range in.TagKeys {
+			delete(r.Tags, k)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
+func (b *Backend) apiListTagsForResource(_ context.Context, in *tagResourceIn) (any, error) {
+	if in.ResourceArn == nil {
+		return nil, required("resourceArn")
+	}
+	name, err := b.RepositoryByARN(*in.ResourceArn)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := b.DescribeRepositories([]string{name})
+	if err != nil {
+		return nil, err
+	}
+	keys := slices.Sorted(maps.Keys(rs[0].Tags))
+	out := make([]tagJSON, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, tagJSON{Key: k, Value: rs[0].Tags[k]})
+	}
+	return map[string]any{"tags": out}, nil
+}
+
+type batchDeleteImageIn struct {
+	RepositoryName *string       `json:"repositoryName"`
+	ImageIDs       []imageIDJSON `json:"imageIds"`
+}
+
+func (b *Backend) apiBatchDeleteImage(_ context.Context, in *batchDeleteImageIn) (any, error) {
+	if in.RepositoryName == nil {
+		return nil, required("repositoryName")
+	}
+	if len(in.ImageIDs) == 0 || len(in.ImageIDs) > 100 {
+		return nil, errorf(CodeInvalidParameter, "Invalid parameter at 'imageIds' failed to satisfy constraint: 'Member must have length between 1 and 100'")
+	}
+	if _, err := b.DescribeRepositories([]string{*in.RepositoryName}); err != nil {
+		return nil, err
+	}
+	deleted := []imageIDJSON{}
+	failures := []map[string]any{}
+	for _, id := range in.ImageIDs {
+		if err := b.DeleteImage(*in.RepositoryName, ImageID{Digest: id.ImageDigest, Tag: id.ImageTag}); err != nil {
+			code, reason := "ImageNotFound", "Requested image not found"
+			var e *Error
+			if errors.As(err, &e) && e.Message == "ImageTagDoesNotMatchDigest" {
+				code, reason = "ImageTagDoesNotMatchDigest", "Invalid image digest or tag"
+			}
+			failures = append(failures, map[string]any{"imageId": id, "failureCode": code, "failureReason": reason})
+			continue
+		}
+		deleted = append(deleted, id)
+	}
+	return map[string]any{"imageIds": deleted, "failures": failures}, nil
 }

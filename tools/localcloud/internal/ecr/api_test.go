@@ -195,3 +195,73 @@ func TestPersistence(t *testing.T) {
 		t.Errorf("Image(app:v1) after reopen = %s, %v; want %s", d, err, ref)
 	}
 }
+
+func TestAPISettingsTagsAndImageDeletion(t *testing.T) {
+	ctx := context.Background()
+	b, c, _ := newAPI(t)
+	out, err := c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("app"), Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := out.Repository.RepositoryArn
+	name := aws.String("app")
+
+	if _, err := c.PutImageTagMutability(ctx, &ecr.PutImageTagMutabilityInput{RepositoryName: name, ImageTagMutability: types.ImageTagMutabilityImmutable}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutImageScanningConfiguration(ctx, &ecr.PutImageScanningConfigurationInput{RepositoryName: name, ImageScanningConfiguration: &types.ImageScanningConfiguration{ScanOnPush: true}}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := c.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{"app"}})
+	if r := d.Repositories[0]; r.ImageTagMutability != types.ImageTagMutabilityImmutable || !r.ImageScanningConfiguration.ScanOnPush {
+		t.Errorf("repository = %s scanOnPush %v, want IMMUTABLE and scan on push", r.ImageTagMutability, r.ImageScanningConfiguration.ScanOnPush)
+	}
+
+	var notFound *types.LifecyclePolicyNotFoundException
+	if _, err := c.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: name}); !errors.As(err, &notFound) {
+		t.Errorf("GetLifecyclePolicy(none) = %v, want LifecyclePolicyNotFoundException", err)
+	}
+	var invalid *types.InvalidParameterException
+	if _, err := c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: name, LifecyclePolicyText: aws.String(`{"rules":`)}); !errors.As(err, &invalid) {
+		t.Errorf("PutLifecyclePolicy(malformed) = %v, want InvalidParameterException", err)
+	}
+	policy := `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":5},"action":{"type":"expire"}}]}`
+	if _, err := c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: name, LifecyclePolicyText: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: name}); err != nil || aws.ToString(got.LifecyclePolicyText) != policy {
+		t.Errorf("GetLifecyclePolicy = %v, %v; want the policy put", got, err)
+	}
+
+	if _, err := c.TagResource(ctx, &ecr.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{{Key: aws.String("env"), Value: aws.String("local")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UntagResource(ctx, &ecr.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"team"}}); err != nil {
+		t.Fatal(err)
+	}
+	tags, err := c.ListTagsForResource(ctx, &ecr.ListTagsForResourceInput{ResourceArn: arn})
+	if err != nil || len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Key) != "env" {
+		t.Errorf("ListTagsForResource = %+v, %v; want only env", tags, err)
+	}
+
+	img, _ := random.Image(64, 1)
+	ref, err := ecrtest.Push(img, b.Host(), "app", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := ref[strings.Index(ref, "@")+1:]
+	del, err := c.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: name, ImageIds: []types.ImageIdentifier{
+		{ImageTag: aws.String("v1"), ImageDigest: aws.String("sha256:" + strings.Repeat("0", 64))},
+		{ImageDigest: aws.String(digest)},
+		{ImageTag: aws.String("nope")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(del.ImageIds) != 1 || len(del.Failures) != 2 || del.Failures[0].FailureCode != types.ImageFailureCodeImageTagDoesNotMatchDigest || del.Failures[1].FailureCode != types.ImageFailureCodeImageNotFound {
+		t.Errorf("BatchDeleteImage = deleted %v, failures %+v; want the digest deleted, a mismatch and a not-found", del.ImageIds, del.Failures)
+	}
+	if imgs, _ := b.DescribeImages("app", nil); len(imgs) != 0 {
+		t.Errorf("images after deletion = %d, want 0", len(imgs))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -32,6 +33,7 @@ const (
 	CodeImageTagAlreadyExists   Code = "ImageTagAlreadyExistsException"
 	CodeInvalidParameter        Code = "InvalidParameterException"
 	CodeServer                  Code = "ServerException"
+	CodeLifecyclePolicyNotFound Code = "LifecyclePolicyNotFoundException"
 )
 
 // Error is a rule violation with the ECR code a client sees.
@@ -80,6 +82,7 @@ type Repository struct {
 	ImageTagMutability string            `json:"imageTagMutability"`
 	ScanOnPush         bool              `json:"scanOnPush"`
 	Tags               map[string]string `json:"tags,omitempty"`
+	LifecyclePolicy    string            `json:"lifecyclePolicy,omitempty"`
 	// Images by manifest digest.
 	Images map[string]*Image `json:"images,omitempty"`
 	// TagIndex maps an image tag to its manifest digest.
@@ -505,4 +508,62 @@ func (b *Backend) openBlob(h v1.Hash) (io.ReadCloser, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// UpdateRepository applies change to a repository's settings and persists
+// them; a change that returns an error changes nothing.
+func (b *Backend) UpdateRepository(name string, change func(*Repository) error) (Repository, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, ok := b.repos[name]
+	if !ok {
+		return Repository{}, b.notFound(name)
+	}
+	next := *r
+	next.Tags = maps.Clone(r.Tags)
+	if err := change(&next); err != nil {
+		return Repository{}, err
+	}
+	*r = next
+	if err := b.save(); err != nil {
+		return Repository{}, err
+	}
+	return copyRepo(r), nil
+}
+
+// RepositoryByARN finds a repository's name from its ARN.
+func (b *Backend) RepositoryByARN(arn string) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for name, r := range b.repos {
+		if r.ARN == arn {
+			return name, nil
+		}
+	}
+	return "", errorf(CodeRepositoryNotFound, "The repository with ARN '%s' does not exist in the registry with id '%s'", arn, b.cfg.Account)
+}
+
+// DeleteImage removes a tag (the image stays, possibly untagged) or, by
+// digest, an image and all its tags. A tag and digest that disagree are
+// refused.
+func (b *Backend) DeleteImage(repo string, id ImageID) error {
+	b.mu.Lock()
+	r, ok := b.repos[repo]
+	if !ok {
+		b.mu.Unlock()
+		return b.notFound(repo)
+	}
+	if id.Tag != "" && id.Digest != "" && r.TagIndex[id.Tag] != id.Digest {
+		b.mu.Unlock()
+		return errorf(CodeImageNotFound, "ImageTagDoesNotMatchDigest")
+	}
+	b.mu.Unlock()
+	ref := id.Digest
+	if ref == "" {
+		ref = id.Tag
+	}
+	if e := b.deleteManifest(repo, ref); e != nil {
+		return errorf(CodeImageNotFound, "Requested image not found")
+	}
+	return nil
 }
