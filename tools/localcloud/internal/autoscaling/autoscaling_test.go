@@ -3,8 +3,11 @@ package autoscaling
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -248,5 +251,42 @@ func TestTargetTracking(t *testing.T) {
 	acts, _ := c.DescribeScalingActivities(ctx, &aas.DescribeScalingActivitiesInput{ServiceNamespace: types.ServiceNamespaceEcs})
 	if len(acts.ScalingActivities) != 3 {
 		t.Errorf("scaling activities = %d, want 3 (out, in, out)", len(acts.ScalingActivities))
+	}
+}
+
+// TestBadRequests sends what the SDK would not; nothing may be registered.
+func TestBadRequests(t *testing.T) {
+	ecs := &fakeECS{desired: 1}
+	b, c := newAPI(t, ecs, clock.New(1))
+	url := aws.ToString(c.Options().BaseEndpoint)
+	tests := []struct{ name, op, body, want string }{
+		{"malformed", "RegisterScalableTarget", `{"ServiceNamespace":`, "SerializationException"},
+		{"wrong type", "RegisterScalableTarget", `{"ServiceNamespace":"ecs","ResourceId":"service/c1/web","ScalableDimension":"ecs:service:DesiredCount","MinCapacity":"one","MaxCapacity":2}`, "SerializationException"},
+		{"missing members", "RegisterScalableTarget", `{"MinCapacity":1,"MaxCapacity":2}`, "ValidationException"},
+		{"other namespace", "RegisterScalableTarget", `{"ServiceNamespace":"dynamodb","ResourceId":"table/t","ScalableDimension":"dynamodb:table:ReadCapacityUnits","MinCapacity":1,"MaxCapacity":2}`, "ValidationException"},
+		{"bad resource id", "RegisterScalableTarget", `{"ServiceNamespace":"ecs","ResourceId":"web","ScalableDimension":"ecs:service:DesiredCount","MinCapacity":1,"MaxCapacity":2}`, "ValidationException"},
+		{"describe without namespace", "DescribeScalableTargets", `{}`, "ValidationException"},
+		{"unknown operation", "ScaleEverything", `{}`, "UnknownOperationException"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, url+"/", strings.NewReader(tt.body))
+			req.Header.Set("X-Amz-Target", TargetPrefix+"."+tt.op)
+			req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 400 || !strings.Contains(string(body), tt.want) {
+				t.Errorf("%s %s = %d %s, want 400 %s", tt.op, tt.body, resp.StatusCode, body, tt.want)
+			}
+		})
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.st.Targets) != 0 {
+		t.Errorf("targets after bad requests = %d, want 0", len(b.st.Targets))
 	}
 }

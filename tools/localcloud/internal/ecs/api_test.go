@@ -148,6 +148,13 @@ func TestTaskDefinitionsAndTags(t *testing.T) {
 // error and nothing created.
 func TestBadRequests(t *testing.T) {
 	e := newEnv(t, t.TempDir())
+	e.cluster()
+	// The requests below name no cluster, so they reach "default": create
+	// it, so that ClusterNotFoundException cannot be what answers.
+	if _, err := e.ecs.CreateCluster(ctx, &ecsapi.CreateClusterInput{}); err != nil {
+		t.Fatal(err)
+	}
+	e.taskDef("web")
 	url := e.ecs.Options().BaseEndpoint
 	tests := []struct{ name, op, body, want string }{
 		{"malformed", "CreateCluster", `{"clusterName":`, "SerializationException"},
@@ -155,6 +162,17 @@ func TestBadRequests(t *testing.T) {
 		{"missing family", "RegisterTaskDefinition", `{"containerDefinitions":[]}`, "InvalidParameterException"},
 		{"missing service name", "CreateService", `{"taskDefinition":"web"}`, "InvalidParameterException"},
 		{"unknown operation", "LaunchRocket", `{}`, "UnknownOperationException"},
+		{"update without service", "UpdateService", `{"desiredCount":1}`, "InvalidParameterException"},
+		{"stop task without task", "StopTask", `{}`, "InvalidParameterException"},
+		{"describe tasks without tasks", "DescribeTasks", `{}`, "InvalidParameterException"},
+		{"describe services without services", "DescribeServices", `{}`, "InvalidParameterException"},
+		{"list deployments without service", "ListServiceDeployments", `{}`, "InvalidParameterException"},
+		{"stop deployment without arn", "StopServiceDeployment", `{}`, "InvalidParameterException"},
+		{"continue deployment without hook", "ContinueServiceDeployment", `{"serviceDeploymentArn":"x"}`, "InvalidParameterException"},
+		{"revisions without arns", "DescribeServiceRevisions", `{}`, "InvalidParameterException"},
+		{"desired count of the wrong type", "CreateService", `{"serviceName":"s","taskDefinition":"web","desiredCount":"two"}`, "SerializationException"},
+		{"negative desired count", "CreateService", `{"serviceName":"s","taskDefinition":"web","desiredCount":-1}`, "InvalidParameterException"},
+		{"tags of the wrong shape", "TagResource", `{"resourceArn":"arn:aws:ecs:us-east-1:000000000000:cluster/c","tags":{"k":"v"}}`, "SerializationException"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,8 +191,12 @@ func TestBadRequests(t *testing.T) {
 		})
 	}
 	cl, _ := e.ecs.ListClusters(ctx, &ecsapi.ListClustersInput{})
-	if len(cl.ClusterArns) != 0 {
-		t.Errorf("ListClusters after bad requests = %v, want none", cl.ClusterArns)
+	if len(cl.ClusterArns) != 2 {
+		t.Errorf("ListClusters after bad requests = %v, want only c1 and default", cl.ClusterArns)
+	}
+	ls, _ := e.ecs.ListServices(ctx, &ecsapi.ListServicesInput{})
+	if len(ls.ServiceArns) != 0 {
+		t.Errorf("ListServices after bad requests = %v, want none", ls.ServiceArns)
 	}
 }
 
