@@ -2,6 +2,7 @@ package cloudformation
 
 import (
 	"context"
+	"slices"
 	"encoding/json"
 	"fmt"
 
@@ -419,7 +420,92 @@ func listOf(v any) []string {
 
 func snsProvisioners(c *sns.Client) map[string]Provisioner {
 	const svc = "Sns"
+	subAttrs := []string{"RawMessageDelivery", "FilterPolicy", "FilterPolicyScope", "RedrivePolicy", "DeliveryPolicy", "SubscriptionRoleArn"}
+	subAttr := func(v any) (string, error) {
+		if _, ok := v.(map[string]any); ok {
+			return jsonText(v)
+		}
+		return scalarString(v), nil
+	}
+	setPolicies := func(ctx context.Context, r *Request, doc string) error {
+		for _, arn := range listOf(r.Properties["Topics"]) {
+			if _, err := c.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: aws.String(arn), AttributeName: aws.String("Policy"), AttributeValue: aws.String(doc)}); err != nil && !isNotFound(err) {
+				return handlerError(r.Type, svc, err)
+			}
+		}
+		return nil
+	}
 	return map[string]Provisioner{
+		"AWS::SNS::Subscription": funcs{
+			create: func(ctx context.Context, r *Request) (Result, error) {
+				attrs := map[string]string{}
+				for _, k := range subAttrs {
+					if v, ok := r.Properties[k]; ok {
+						s, err := subAttr(v)
+						if err != nil {
+							return Result{}, err
+						}
+						attrs[k] = s
+					}
+				}
+				out, err := c.Subscribe(ctx, &sns.SubscribeInput{
+					TopicArn: aws.String(str(r.Properties, "TopicArn")), Protocol: aws.String(str(r.Properties, "Protocol")),
+					Endpoint: optString(r.Properties, "Endpoint"), Attributes: attrs, ReturnSubscriptionArn: true,
+				})
+				if err != nil {
+					return Result{}, handlerError(r.Type, svc, err)
+				}
+				arn := aws.ToString(out.SubscriptionArn)
+				return Result{PhysicalID: arn, Attributes: map[string]any{"Arn": arn}}, nil
+			},
+			update: func(ctx context.Context, r *Request, prev Result, old map[string]any) (Result, error) {
+				for _, k := range changedKeys(old, r.Properties) {
+					if !slices.Contains(subAttrs, k) {
+						return Result{}, msgf("localcloud cannot change %s of a subscription in place yet", k)
+					}
+					v, err := subAttr(r.Properties[k])
+					if err != nil {
+						return Result{}, err
+					}
+					if _, err := c.SetSubscriptionAttributes(ctx, &sns.SetSubscriptionAttributesInput{SubscriptionArn: aws.String(prev.PhysicalID), AttributeName: aws.String(k), AttributeValue: aws.String(v)}); err != nil {
+						return Result{}, handlerError(r.Type, svc, err)
+					}
+				}
+				return prev, nil
+			},
+			delete: func(ctx context.Context, r *Request, prev Result) error {
+				_, err := c.Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: aws.String(prev.PhysicalID)})
+				if isNotFound(err) {
+					return nil
+				}
+				return handlerError(r.Type, svc, err)
+			},
+		},
+		"AWS::SNS::TopicPolicy": funcs{
+			create: func(ctx context.Context, r *Request) (Result, error) {
+				doc, err := jsonText(r.Properties["PolicyDocument"])
+				if err != nil {
+					return Result{}, err
+				}
+				if err := setPolicies(ctx, r, doc); err != nil {
+					return Result{}, err
+				}
+				id := physicalName(r.StackName, r.LogicalID, 128, false)
+				return Result{PhysicalID: id, Attributes: map[string]any{"Id": id}}, nil
+			},
+			update: func(ctx context.Context, r *Request, prev Result, _ map[string]any) (Result, error) {
+				doc, err := jsonText(r.Properties["PolicyDocument"])
+				if err != nil {
+					return Result{}, err
+				}
+				return prev, setPolicies(ctx, r, doc)
+			},
+			// Deleting the policy leaves the topic with an empty one, as
+			// localcloud's SNS takes it.
+			delete: func(ctx context.Context, r *Request, _ Result) error {
+				return setPolicies(ctx, r, "")
+			},
+		},
 		"AWS::SNS::Topic": funcs{
 			create: func(ctx context.Context, r *Request) (Result, error) {
 				name := str(r.Properties, "TopicName")

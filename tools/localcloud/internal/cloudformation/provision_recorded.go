@@ -203,6 +203,22 @@ func recordedProvisioners() map[string]Provisioner {
 			id := keep(prev, func() string { return physicalName(r.StackName, r.LogicalID[:min(5, len(r.LogicalID))], 64, false) })
 			return Result{PhysicalID: id, Attributes: map[string]any{"Id": id}}, nil
 		}},
+		"AWS::IAM::OIDCProvider": recorded{make: func(r *Request, prev *Result) (Result, error) {
+			if err := requireProps(r, "Url"); err != nil {
+				return Result{}, err
+			}
+			host := strings.TrimPrefix(strings.TrimPrefix(str(r.Properties, "Url"), "https://"), "http://")
+			arn := fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", r.Account, host)
+			return Result{PhysicalID: arn, Attributes: map[string]any{"Arn": arn}}, nil
+		}},
+		// A placeholder resource templates use to force an update; its Ref
+		// is a presigned URL nobody calls here.
+		"AWS::CloudFormation::WaitConditionHandle": recorded{make: func(r *Request, prev *Result) (Result, error) {
+			url := keep(prev, func() string {
+				return fmt.Sprintf("https://cloudformation-waitcondition-%s.s3.amazonaws.com/%s/%s", r.Region, strings.ReplaceAll(r.StackID, ":", "%3A"), r.LogicalID)
+			})
+			return Result{PhysicalID: url, Attributes: map[string]any{}}, nil
+		}},
 		"AWS::IAM::ManagedPolicy": recorded{make: func(r *Request, prev *Result) (Result, error) {
 			if err := requireProps(r, "PolicyDocument"); err != nil {
 				return Result{}, err

@@ -414,6 +414,10 @@ var builtinCreateOnly = map[string][]string{
 	"AWS::SQS::Queue":                             {"FifoQueue", "QueueName"},
 	"AWS::SQS::QueuePolicy":                       {},
 	"AWS::SNS::Topic":                             {"FifoTopic", "TopicName"},
+	"AWS::SNS::Subscription":                      {"Endpoint", "Protocol", "TopicArn"},
+	"AWS::SNS::TopicPolicy":                       {},
+	"AWS::IAM::OIDCProvider":                      {"Url"},
+	"AWS::CloudFormation::WaitConditionHandle":    {},
 	"AWS::ApplicationAutoScaling::ScalableTarget": {"ResourceId", "ScalableDimension", "ServiceNamespace"},
 	"AWS::ApplicationAutoScaling::ScalingPolicy":  {"PolicyName", "ResourceId", "ScalableDimension", "ScalingTargetId", "ServiceNamespace"},
 }

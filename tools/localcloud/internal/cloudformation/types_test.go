@@ -41,7 +41,8 @@ func (e *env) ecsService(cluster, service string) {
 }
 
 // TestOtherTypes covers the types the platform templates do not use yet:
-// an SNS topic (updated in place), a scalable target with a target-tracking
+// an SNS topic (updated in place) with a queue subscription and a topic
+// policy, a scalable target with a target-tracking
 // policy, and the recorded IAM policies and VPC endpoint, with the
 // identifiers AWS gives them.
 func TestOtherTypes(t *testing.T) {
@@ -52,6 +53,14 @@ func TestOtherTypes(t *testing.T) {
 			"Resources": map[string]any{
 				"VPC":   map[string]any{"Type": "AWS::EC2::VPC", "Properties": map[string]any{"CidrBlock": "10.6.0.0/16"}},
 				"Topic": map[string]any{"Type": "AWS::SNS::Topic", "Properties": map[string]any{"DisplayName": display}},
+				"Queue": map[string]any{"Type": "AWS::SQS::Queue", "Properties": map[string]any{}},
+				"Sub": map[string]any{"Type": "AWS::SNS::Subscription", "Properties": map[string]any{
+					"TopicArn": map[string]any{"Ref": "Topic"}, "Protocol": "sqs", "Endpoint": map[string]any{"Fn::GetAtt": []any{"Queue", "Arn"}}, "RawMessageDelivery": true}},
+				"TopicPolicy": map[string]any{"Type": "AWS::SNS::TopicPolicy", "Properties": map[string]any{
+					"Topics": []any{map[string]any{"Ref": "Topic"}}, "PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+						"Sid": "FromEvents", "Effect": "Allow", "Principal": map[string]any{"Service": "events.amazonaws.com"}, "Action": "sns:Publish", "Resource": map[string]any{"Ref": "Topic"}}}}}},
+				"Oidc":   map[string]any{"Type": "AWS::IAM::OIDCProvider", "Properties": map[string]any{"Url": "https://token.actions.githubusercontent.com", "ClientIdList": []any{"sts.amazonaws.com"}}},
+				"Handle": map[string]any{"Type": "AWS::CloudFormation::WaitConditionHandle"},
 				"Role":  map[string]any{"Type": "AWS::IAM::Role", "Properties": map[string]any{"AssumeRolePolicyDocument": map[string]any{"Version": "2012-10-17"}}},
 				"Inline": map[string]any{"Type": "AWS::IAM::Policy", "Properties": map[string]any{
 					"PolicyName": "p", "PolicyDocument": map[string]any{"Version": "2012-10-17"}, "Roles": []any{map[string]any{"Ref": "Role"}}}},
@@ -76,6 +85,8 @@ func TestOtherTypes(t *testing.T) {
 				"Alloc":     map[string]any{"Value": map[string]any{"Fn::GetAtt": []any{"Ip", "AllocationId"}}},
 				"PublicIp":  map[string]any{"Value": map[string]any{"Ref": "Ip"}},
 				"Target":    map[string]any{"Value": map[string]any{"Ref": "Target"}},
+				"Sub":       map[string]any{"Value": map[string]any{"Ref": "Sub"}},
+				"Oidc":      map[string]any{"Value": map[string]any{"Fn::GetAtt": []any{"Oidc", "Arn"}}},
 				"Policy":    map[string]any{"Value": map[string]any{"Ref": "Policy"}},
 			},
 		})
@@ -95,6 +106,8 @@ func TestOtherTypes(t *testing.T) {
 		"Alloc":     `^eipalloc-[0-9a-f]{17}$`,
 		"PublicIp":  `^3\.\d+\.\d+\.\d+$`,
 		"Target":    `^service/c1/web\|ecs:service:DesiredCount\|ecs$`,
+		"Sub":       `^arn:aws:sns:us-east-1:000000000000:types-Topic-[A-Z0-9]{12}:[0-9a-f-]+$`,
+		"Oidc":      `^arn:aws:iam::000000000000:oidc-provider/token\.actions\.githubusercontent\.com$`,
 		"Policy":    `^arn:aws:autoscaling:us-east-1:000000000000:scalingPolicy:.*:resource/ecs/service/c1/web:policyName/cpu70$`,
 	}
 	for k, p := range patterns {
@@ -108,8 +121,12 @@ func TestOtherTypes(t *testing.T) {
 	}
 	topics := sns.NewFromConfig(e.sdkConfig())
 	attrs, err := topics.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(out["Topic"])})
-	if err != nil || attrs.Attributes["DisplayName"] != "one" {
-		t.Fatalf("GetTopicAttributes = %v, %v, want DisplayName one", attrs, err)
+	if err != nil || attrs.Attributes["DisplayName"] != "one" || !strings.Contains(attrs.Attributes["Policy"], "FromEvents") {
+		t.Fatalf("GetTopicAttributes = %v, %v, want DisplayName one and the stack's policy", attrs, err)
+	}
+	subs, err := topics.ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(out["Topic"])})
+	if err != nil || len(subs.Subscriptions) != 1 || aws.ToString(subs.Subscriptions[0].Protocol) != "sqs" {
+		t.Errorf("ListSubscriptionsByTopic = %+v, %v, want the queue's subscription", subs, err)
 	}
 	if _, err := e.cfn.UpdateStack(ctx, &cfnapi.UpdateStackInput{StackName: aws.String("types"), TemplateBody: aws.String(doc("two")), Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam}}); err != nil {
 		t.Fatal(err)
