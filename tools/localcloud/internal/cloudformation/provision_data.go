@@ -2,9 +2,9 @@ package cloudformation
 
 import (
 	"context"
-	"slices"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"

@@ -61,7 +61,7 @@ func TestOtherTypes(t *testing.T) {
 						"Sid": "FromEvents", "Effect": "Allow", "Principal": map[string]any{"Service": "events.amazonaws.com"}, "Action": "sns:Publish", "Resource": map[string]any{"Ref": "Topic"}}}}}},
 				"Oidc":   map[string]any{"Type": "AWS::IAM::OIDCProvider", "Properties": map[string]any{"Url": "https://token.actions.githubusercontent.com", "ClientIdList": []any{"sts.amazonaws.com"}}},
 				"Handle": map[string]any{"Type": "AWS::CloudFormation::WaitConditionHandle"},
-				"Role":  map[string]any{"Type": "AWS::IAM::Role", "Properties": map[string]any{"AssumeRolePolicyDocument": map[string]any{"Version": "2012-10-17"}}},
+				"Role":   map[string]any{"Type": "AWS::IAM::Role", "Properties": map[string]any{"AssumeRolePolicyDocument": map[string]any{"Version": "2012-10-17"}}},
 				"Inline": map[string]any{"Type": "AWS::IAM::Policy", "Properties": map[string]any{
 					"PolicyName": "p", "PolicyDocument": map[string]any{"Version": "2012-10-17"}, "Roles": []any{map[string]any{"Ref": "Role"}}}},
 				"Managed": map[string]any{"Type": "AWS::IAM::ManagedPolicy", "Properties": map[string]any{"PolicyDocument": map[string]any{"Version": "2012-10-17"}}},
