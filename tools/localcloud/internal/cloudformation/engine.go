@@ -301,6 +301,11 @@ func (d *deployment) createResource(id string) error {
 		b.mu.Lock()
 		r.Props = props
 		b.resourceEvent(st, r, "CREATE_IN_PROGRESS", "Resource creation Initiated")
+		// The event carries the properties the resource is created with,
+		// as AWS's does.
+		if pj, err := json.Marshal(props); err == nil {
+			st.Events[len(st.Events)-1].Properties = string(pj)
+		}
 		b.mu.Unlock()
 		err = safely(func() (err error) {
 			res, err = b.provs[typ].Create(b.ctx, b.request(st, id, typ, props))

@@ -92,6 +92,16 @@ func TestIntrinsics(t *testing.T) {
 			t.Errorf("NoEcho parameter Secret = %q, want ****", aws.ToString(p.ParameterValue))
 		}
 	}
+	// The creation event carries the evaluated properties.
+	var props string
+	for _, ev := range e.events("intrinsics") {
+		if aws.ToString(ev.LogicalResourceId) == "Logs" && aws.ToString(ev.ResourceProperties) != "" {
+			props = aws.ToString(ev.ResourceProperties)
+		}
+	}
+	if props != `{"LogGroupName":"/test/intrinsics","RetentionInDays":7}` {
+		t.Errorf("Logs ResourceProperties = %s, want the evaluated properties without the NoValue KmsKeyId", props)
+	}
 	// The log group exists with the mapped retention and no KMS key.
 	lg, err := e.logs.DescribeLogGroups(ctx, &cwlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/test/intrinsics")})
 	if err != nil || len(lg.LogGroups) != 1 {
