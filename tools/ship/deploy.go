@@ -275,14 +275,26 @@ type gitState struct {
 }
 
 // gitInfo reads the commit, git describe and whether the tree is dirty;
-// outside a checkout they are "unknown" and "dev".
-func gitInfo(ctx context.Context, dir string) gitState {
+// outside a checkout they are "unknown" and "dev". With paths, the commit
+// and the dirty flag are those of the paths only, and the version is the
+// commit's short form.
+func gitInfo(ctx context.Context, dir string, paths ...string) gitState {
 	g := gitState{commit: "unknown", version: "dev"}
 	run := func(args ...string) (string, bool) {
 		cmd := exec.CommandContext(ctx, "git", args...)
 		cmd.Dir = dir
 		out, err := cmd.Output()
 		return strings.TrimSpace(string(out)), err == nil
+	}
+	if len(paths) > 0 {
+		if c, ok := run(append([]string{"log", "-1", "--format=%H", "--"}, paths...)...); ok && c != "" {
+			g.commit, g.version = c, c[:min(12, len(c))]
+		}
+		if s, ok := run(append([]string{"status", "--porcelain", "--untracked-files=no", "--"}, paths...)...); ok && s != "" {
+			g.dirty = true
+			g.version += "-dirty"
+		}
+		return g
 	}
 	if c, ok := run("rev-parse", "HEAD"); ok {
 		g.commit = c

@@ -19,9 +19,11 @@ import (
 // global flags.
 type app struct {
 	stdout, stderr io.Writer
-	logger         *slog.Logger
-	manifestPath   string
-	verbose        bool
+	// stdin answers confirmations on a terminal.
+	stdin        io.Reader
+	logger       *slog.Logger
+	manifestPath string
+	verbose      bool
 	// getenv reads the environment (AWS_ENDPOINT_URL, USER).
 	getenv func(string) string
 	// poll is the time between two looks at a deployment; 0 picks one
@@ -31,7 +33,7 @@ type app struct {
 
 // run parses args and runs the command they name.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a := &app{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	a := &app{stdout: stdout, stderr: stderr, stdin: os.Stdin, getenv: os.Getenv}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -75,7 +77,7 @@ Every environment command takes --env (default local). Exit codes: 0 success,
 	})
 	root.PersistentFlags().DurationVar(&a.poll, "poll", 0, "time between two looks at a deployment (default 5s, scaled on the local cloud)")
 	_ = root.PersistentFlags().MarkHidden("poll")
-	root.AddCommand(a.templateCommand(), a.validateCommand(), a.deployCommand(), a.statusCommand(), a.rollbackCommand(), a.localCommand())
+	root.AddCommand(a.templateCommand(), a.validateCommand(), a.deployCommand(), a.statusCommand(), a.rollbackCommand(), a.localCommand(), a.upCommand())
 	return root
 }
 

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/spf13/cobra"
+
+	"github.com/shipyard-ecs/shipyard/platform"
+	"github.com/shipyard-ecs/shipyard/platform/bundle"
+	"github.com/shipyard-ecs/shipyard/platform/deploy"
+	"github.com/shipyard-ecs/shipyard/platform/drift"
+	"github.com/shipyard-ecs/shipyard/platform/image"
+	"github.com/shipyard-ecs/shipyard/platform/provision"
+	"github.com/shipyard-ecs/shipyard/platform/service"
+	"github.com/shipyard-ecs/shipyard/platform/stack"
+)
+
+type upFlags struct {
+	env, pkg, lambda string
+	yes              bool
+	watchFlags
+}
+
+func (a *app) upCommand() *cobra.Command {
+	var f upFlags
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Create or update the environment's stacks, then create the service on first run",
+		Long: `up creates or updates the bootstrap stack (ECR repository, artifact bucket) and
+the environment stack through CloudFormation change sets, showing each change
+set and asking first on a terminal (--yes skips the question), and streams the
+stack events. It builds and uploads the deploywatch Lambda package first. On
+the first run it then builds and pushes the app image and creates the ECS
+service, watching its first deployment; every run applies the service's auto
+scaling.
+
+up is drift-safe: it renders the listener rules with the weights ECS set, and
+never touches the running service's task definition, so after any deploys and
+rollbacks it moves no traffic.`,
+		Example: `  ship up                       # the local environment
+  ship up --env production --yes`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.up(cmd.Context(), f)
+		},
+	}
+	a.envFlag(cmd, &f.env, localEnv)
+	cmd.Flags().BoolVarP(&f.yes, "yes", "y", false, "apply change sets without asking")
+	cmd.Flags().StringVar(&f.pkg, "package", "./services/app", "the app's Go main `package` directory, relative to ship.yaml's directory")
+	cmd.Flags().StringVar(&f.lambda, "lambda", "./lambdas/deploywatch", "the deploywatch Lambda's Go main `package` directory, relative to ship.yaml's directory")
+	a.addWatchFlags(cmd, &f.watchFlags)
+	return cmd
+}
+
+func (a *app) up(ctx context.Context, f upFlags) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	spec, err := a.loadSpec(f.env)
+	if err != nil {
+		return err
+	}
+	cfg, local, err := a.connect(ctx, spec)
+	if err != nil {
+		return err
+	}
+	p := newPrinter(a.stdout, f.output)
+	cf := cloudformation.NewFromConfig(cfg)
+	prov := &provision.Provisioner{CF: cf, Events: cf, Logger: a.logger.With("subsystem", "provision"), Poll: a.poll}
+	if prov.Poll <= 0 && local != nil {
+		prov.Poll = max(100*time.Millisecond, time.Duration(float64(2*time.Second)*local.TimeScale))
+	}
+
+	boot, err := stack.Bootstrap(spec)
+	if err != nil {
+		return err
+	}
+	if err := a.apply(ctx, prov, boot, nil, f.yes, p); err != nil {
+		return err
+	}
+	bo, err := deploy.Outputs(ctx, cf, boot.Name)
+	if err != nil {
+		return err
+	}
+	bucket, err := bo.Get(stack.OutputArtifactBucket)
+	if err != nil {
+		return err
+	}
+
+	// Stamped with the last commit of its own sources and the platform it
+	// builds on, so that commits elsewhere leave the package, its key and
+	// the stack as they are.
+	lambdaDir := a.rel(f.lambda)
+	git := gitInfo(ctx, lambdaDir, lambdaDir, a.rel("platform"))
+	goos, goarch := lambdaPlatform(spec, local != nil || spec.Env == localEnv)
+	pkg, err := bundle.Build(ctx, image.Options{Dir: lambdaDir, Package: ".", OS: goos, Arch: goarch, Version: git.version, Commit: git.commit}, "deploywatch")
+	if err != nil {
+		return err
+	}
+	uploaded, err := bundle.Upload(ctx, s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = local != nil || spec.Env == localEnv }), bucket, pkg)
+	if err != nil {
+		return err
+	}
+	p.event("package", fmt.Sprintf("deploywatch package s3://%s/%s (%s/%s, %.1f MB, uploaded %v)", bucket, pkg.Key, goos, goarch, float64(len(pkg.Zip))/(1<<20), uploaded),
+		map[string]any{"bucket": bucket, "key": pkg.Key, "uploaded": uploaded})
+
+	// Drift safety: render the weights ECS set, so the update moves no traffic.
+	envName := stack.EnvironmentName(spec)
+	live, err := drift.NewReader(cf, elb.NewFromConfig(cfg), a.logger).Read(ctx, envName)
+	if err != nil {
+		return err
+	}
+	env, err := stack.Environment(spec, stack.Inputs{Live: live})
+	if err != nil {
+		return err
+	}
+	params := map[string]string{stack.ParamArtifactBucket: bucket, stack.ParamDeploywatchKey: pkg.Key}
+	if err := a.apply(ctx, prov, env, params, f.yes, p); err != nil {
+		return err
+	}
+
+	t, err := a.target(ctx, f.env)
+	if err != nil {
+		return err
+	}
+	b, err := service.New(t.spec, t.outputs)
+	if err != nil {
+		return err
+	}
+	exists, err := a.serviceExists(ctx, t)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		if err := a.createService(ctx, t, b, a.rel(f.pkg), f.watchFlags, p); err != nil {
+			return err
+		}
+	} else {
+		p.event("service", fmt.Sprintf("service %s exists; its task definition is ship deploy's to change", t.engine.Service.Name), map[string]any{"service": t.engine.Service.Name})
+	}
+	scaling := aas.NewFromConfig(cfg)
+	if _, err := scaling.RegisterScalableTarget(ctx, b.ScalableTarget()); err != nil {
+		return fmt.Errorf("register the service's scalable target: %w", err)
+	}
+	if _, err := scaling.PutScalingPolicy(ctx, b.ScalingPolicy()); err != nil {
+		return fmt.Errorf("put the service's scaling policy: %w", err)
+	}
+	p.event("up", fmt.Sprintf("up to date; the service answers at %s", t.serviceURL()), map[string]any{"url": t.serviceURL()})
+	return nil
+}
+
+// rel resolves a directory relative to ship.yaml's.
+func (a *app) rel(dir string) string {
+	if filepath.IsAbs(dir) {
+		return dir
+	}
+	return filepath.Join(a.manifestDir(), dir)
+}
+
+// lambdaPlatform is the Lambda's platform: its configured architecture on
+// AWS; on the local cloud this machine's, which runs it as a process.
+func lambdaPlatform(spec platform.Spec, local bool) (string, string) {
+	if local {
+		return runtime.GOOS, runtime.GOARCH
+	}
+	if spec.Deploywatch.Architecture == "x86_64" {
+		return "linux", "amd64"
+	}
+	return "linux", "arm64"
+}
+
+// apply plans a stack's change set, shows it, asks on a terminal unless
+// yes, and runs it with its events as progress.
+func (a *app) apply(ctx context.Context, prov *provision.Provisioner, st *stack.Stack, params map[string]string, yes bool, p *printer) error {
+	body, err := st.JSON()
+	if err != nil {
+		return err
+	}
+	cs, err := prov.Plan(ctx, provision.Stack{Name: st.Name, Template: string(body), Parameters: params, Tags: st.Tags})
+	if errors.Is(err, provision.ErrNoChanges) {
+		p.event("stack", fmt.Sprintf("stack %s: no changes", st.Name), map[string]any{"stack": st.Name, "changes": 0})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	lines := make([]string, 0, len(cs.Changes))
+	for _, c := range cs.Changes {
+		lines = append(lines, "  "+c.String())
+	}
+	slices.Sort(lines)
+	verb := "update"
+	if cs.Create {
+		verb = "create"
+	}
+	p.event("changeset", fmt.Sprintf("stack %s: %s with %d change(s):\n%s", st.Name, verb, len(cs.Changes), strings.Join(lines, "\n")),
+		map[string]any{"stack": st.Name, "create": cs.Create, "changes": cs.Changes})
+	if !yes && isTerminal(a.stdout) && a.stdin != nil && isTerminalReader(a.stdin) {
+		fmt.Fprintf(a.stdout, "apply these changes to %s? [y/N] ", st.Name)
+		if !confirmed(a.stdin) {
+			_ = prov.Discard(ctx, cs)
+			return usagef("stack %s left as it was; run ship up --yes to apply without asking", st.Name)
+		}
+	}
+	return prov.Execute(ctx, cs, func(e provision.Event) {
+		p.event("stackEvent", fmt.Sprintf("%s: %s", st.Name, e), map[string]any{"stack": st.Name, "logicalId": e.LogicalID, "status": e.Status, "reason": e.Reason})
+	})
+}
+
+func confirmed(r io.Reader) bool {
+	line, _ := bufio.NewReader(r).ReadString('\n')
+	ans := strings.ToLower(strings.TrimSpace(line))
+	return ans == "y" || ans == "yes"
+}
+
+func isTerminalReader(r io.Reader) bool {
+	w, ok := r.(io.Writer)
+	return ok && isTerminal(w)
+}
+
+func (a *app) serviceExists(ctx context.Context, t *target) (bool, error) {
+	e := t.engine
+	out, err := e.Reader.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(e.Service.Cluster), Services: []string{e.Service.Name}})
+	if err != nil {
+		return false, fmt.Errorf("describe service %s: %w", e.Service.Name, err)
+	}
+	return slices.ContainsFunc(out.Services, func(s ecstypes.Service) bool { return aws.ToString(s.Status) == "ACTIVE" }), nil
+}
+
+// createService builds and pushes the first image, creates the service and
+// watches its first deployment.
+func (a *app) createService(ctx context.Context, t *target, b *service.Builder, pkgDir string, w watchFlags, p *printer) error {
+	git := gitInfo(ctx, pkgDir)
+	ref, _, err := a.image(ctx, t, "", pkgDir, git, p)
+	if err != nil {
+		return err
+	}
+	in, err := b.TaskDefinition(ref)
+	if err != nil {
+		return err
+	}
+	td, err := t.engine.Register(ctx, in)
+	if err != nil {
+		return err
+	}
+	ecsc := ecs.NewFromConfig(t.cfg)
+	if _, err := ecsc.CreateService(ctx, b.CreateService(td)); err != nil {
+		return fmt.Errorf("create service %s: %w", t.engine.Service.Name, err)
+	}
+	out, err := ecsc.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(t.engine.Service.Cluster), Service: aws.String(t.engine.Service.Name)})
+	if err != nil || len(out.ServiceDeployments) == 0 {
+		return fmt.Errorf("find the first deployment of %s: %v; follow it with ship status --watch", t.engine.Service.Name, err)
+	}
+	arn := aws.ToString(out.ServiceDeployments[0].ServiceDeploymentArn)
+	p.event("started", fmt.Sprintf("service %s created with %s; first deployment %s", t.engine.Service.Name, family(td), arn), map[string]any{"deployment": arn, "taskDefinition": td})
+	return a.watch(ctx, t, arn, w, p, false)
+}
