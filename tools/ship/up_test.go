@@ -100,4 +100,6 @@ func TestUp(t *testing.T) {
 	t.Logf("second ship up took %s; whole test %s", time.Since(again).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
 
-func cloudformationClient(cfg aws.Config) *cloudformation.Client { return cloudformation.NewFromConfig(cfg) }
+func cloudformationClient(cfg aws.Config) *cloudformation.Client {
+	return cloudformation.NewFromConfig(cfg)
+}
