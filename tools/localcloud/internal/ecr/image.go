@@ -162,3 +162,29 @@ func (l *localLayer) Digest() (v1.Hash, error)            { return l.desc.Digest
 func (l *localLayer) Size() (int64, error)                { return l.desc.Size, nil }
 func (l *localLayer) MediaType() (types.MediaType, error) { return l.desc.MediaType, nil }
 func (l *localLayer) Compressed() (io.ReadCloser, error)  { return l.b.openBlob(l.desc.Digest) }
+
+// Resolve pins an image reference in this registry to its manifest digest,
+// as ECS does when a deployment starts: the reference with its tag replaced
+// by @sha256:..., so every task of the deployment runs the same image.
+func (b *Backend) Resolve(ref string) (string, error) {
+	r, err := ParseReference(ref)
+	if err != nil {
+		return "", err
+	}
+	if r.Host != "" && !b.local(r.Host) {
+		return "", fmt.Errorf("resolve %s: registry %s is not this local registry (%s)", ref, r.Host, b.cfg.Host)
+	}
+	sel := r.Digest
+	if sel == "" {
+		sel = r.Tag
+	}
+	im, e := b.resolve(r.Repository, sel)
+	if e != nil {
+		return "", fmt.Errorf("resolve %s: %s", ref, e.Message)
+	}
+	base := r.Repository
+	if r.Host != "" {
+		base = r.Host + "/" + base
+	}
+	return base + "@" + im.Digest, nil
+}

@@ -338,8 +338,18 @@ func (b *Backend) newRevision(s *serviceRec, td *taskDefRec) *revisionRec {
 	}
 	for _, c := range td.ContainerDefinitions {
 		ci := ContainerImage{ContainerName: c.Name, Image: c.Image}
-		if _, d, ok := strings.Cut(c.Image, "@"); ok {
+		pinned := c.Image
+		if b.cfg.Images != nil {
+			if p, err := b.cfg.Images.Resolve(c.Image); err == nil {
+				pinned = p
+			} else {
+				// Tasks will fail with CannotPullContainerError, as on AWS.
+				b.log.Warn("resolve image", "image", c.Image, "error", err)
+			}
+		}
+		if _, d, ok := strings.Cut(pinned, "@"); ok {
 			ci.ImageDigest = d
+			r.Pinned = append(r.Pinned, pinnedImage{Container: c.Name, Image: pinned})
 		}
 		r.ContainerImages = append(r.ContainerImages, ci)
 	}

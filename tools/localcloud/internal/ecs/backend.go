@@ -73,6 +73,12 @@ type Metrics interface {
 	PutMetric(namespace, name string, dims map[string]string, value float64, at time.Time)
 }
 
+// Images pins image references to digests when a service revision is
+// made; *ecr.Backend satisfies it.
+type Images interface {
+	Resolve(ref string) (string, error)
+}
+
 // Runner starts and stops task processes; *taskrun.Runner satisfies it.
 type Runner interface {
 	Start(ctx context.Context, spec taskrun.Spec, onExit func(taskrun.Exit)) (*taskrun.Process, error)
@@ -104,7 +110,10 @@ type Config struct {
 	Runner          Runner
 	// ELB, Alarms, Metrics and Hooks are optional; without ELB services
 	// cannot use load balancers.
-	ELB     LoadBalancing
+	ELB LoadBalancing
+	// Images, if set, pins each revision's images by digest, so a tag
+	// pushed again mid-deployment does not change what tasks run.
+	Images  Images
 	Alarms  Alarms
 	Metrics Metrics
 	Hooks   HookInvoker

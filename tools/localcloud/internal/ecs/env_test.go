@@ -41,6 +41,9 @@ var ctx = context.Background()
 // runner (so the image is unpacked once).
 var shared struct {
 	image  string
+	host   string
+	bin    string
+	reg    *ecr.Backend
 	runner *taskrun.Runner
 }
 
@@ -76,7 +79,8 @@ func testMain(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if shared.image, err = ecrtest.Push(img, strings.TrimPrefix(srv.URL, "http://"), "web", "v1"); err != nil {
+	shared.host, shared.bin, shared.reg = strings.TrimPrefix(srv.URL, "http://"), bin, reg
+	if shared.image, err = ecrtest.Push(img, shared.host, "web", "v1"); err != nil {
 		return 0, err
 	}
 	shared.runner, err = taskrun.New(taskrun.Config{Dir: dir + "/tasks", Images: reg, Clock: clock.New(scale)})
@@ -194,7 +198,7 @@ func newEnvWith(t *testing.T, dir string, adjust func(*ecs.Config)) *env {
 	}
 	e.lb = lb
 	cfg := ecs.Config{
-		Clock: clk, Store: e.store, Runner: shared.runner, ELB: ecs.ELBv2(lb), Alarms: e.alarms, OnEvent: e.events.add, Metrics: e.metrics,
+		Clock: clk, Store: e.store, Runner: shared.runner, ELB: ecs.ELBv2(lb), Images: shared.reg, Alarms: e.alarms, OnEvent: e.events.add, Metrics: e.metrics,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if adjust != nil {

@@ -56,7 +56,7 @@ func TestAssembled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer runner.Close()
-	ecsb, err := ecs.New(ecs.Config{Clock: clk, Store: store, Runner: runner, ELB: ecs.ELBv2(srv.ELBv2), Alarms: srv.CloudWatch, Metrics: srv.CloudWatch, Logger: log})
+	ecsb, err := ecs.New(ecs.Config{Clock: clk, Store: store, Runner: runner, Images: registry, ELB: ecs.ELBv2(srv.ELBv2), Alarms: srv.CloudWatch, Metrics: srv.CloudWatch, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

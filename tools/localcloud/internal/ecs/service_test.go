@@ -12,6 +12,7 @@ import (
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr/ecrtest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecs"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/taskrun"
 )
@@ -221,5 +222,71 @@ func TestExitBeforeStartReturns(t *testing.T) {
 	})
 	if e.events.find("ECS Task State Change", func(d map[string]any) bool { return d["lastStatus"] == "RUNNING" }) {
 		t.Errorf("a task whose process had exited was reported RUNNING")
+	}
+}
+
+// TestImagesArePinnedByDigest: a task definition naming a tag is pinned to
+// the tag's digest when the revision is made; pushing the tag again does
+// not change what replacement tasks run.
+func TestImagesArePinnedByDigest(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	e.cluster()
+	// Tag "pin" points at the shared image; the task definition names the tag.
+	img, err := ecrtest.Image(shared.bin, "APP_VERSION=pinned")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinnedRef, err := ecrtest.Push(img, shared.host, "web", "pin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.ecs.RegisterTaskDefinition(ctx, &ecsapi.RegisterTaskDefinitionInput{
+		Family: aws.String("tagged"), NetworkMode: types.NetworkModeAwsvpc, RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
+		Cpu: aws.String("256"), Memory: aws.String("512"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(shared.host + "/web:pin"), PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(5000)}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ecs.CreateService(ctx, &ecsapi.CreateServiceInput{Cluster: aws.String("c1"), ServiceName: aws.String("pin"),
+		TaskDefinition: out.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(1), NetworkConfiguration: awsvpc}); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the task runs", 15*time.Second, func() bool { return e.running("pin", 1) })
+	want := pinnedRef[strings.Index(pinnedRef, "@")+1:]
+	revs, err := e.ecs.DescribeServiceRevisions(ctx, &ecsapi.DescribeServiceRevisionsInput{ServiceRevisionArns: []string{aws.ToString(e.latest("pin").TargetServiceRevision.Arn)}})
+	if err != nil || aws.ToString(revs.ServiceRevisions[0].ContainerImages[0].ImageDigest) != want {
+		t.Fatalf("revision containerImages = %+v, %v; want digest %s", revs.ServiceRevisions[0].ContainerImages, err, want)
+	}
+
+	// Move the tag, then replace the task: it must still run the pinned digest.
+	moved, _ := ecrtest.Image(shared.bin, "APP_VERSION=moved")
+	if _, err := ecrtest.Push(moved, shared.host, "web", "pin"); err != nil {
+		t.Fatal(err)
+	}
+	victim := e.tasks("pin")[0]
+	if _, err := e.ecs.StopTask(ctx, &ecsapi.StopTaskInput{Cluster: aws.String("c1"), Task: victim.TaskArn}); err != nil {
+		t.Fatal(err)
+	}
+	var replacement types.Task
+	e.eventually("a replacement runs", 15*time.Second, func() bool {
+		for _, task := range e.tasks("pin") {
+			if aws.ToString(task.TaskArn) != aws.ToString(victim.TaskArn) && aws.ToString(task.LastStatus) == "RUNNING" {
+				replacement = task
+				return true
+			}
+		}
+		return false
+	})
+	if got := aws.ToString(replacement.Containers[0].ImageDigest); got != want {
+		t.Errorf("replacement image digest = %s, want the pinned %s", got, want)
+	}
+	var body struct{ Version string }
+	e.eventually("the replacement answers", 10*time.Second, func() bool {
+		code, err := getJSON("http://"+taskHost(replacement)+":5000/", &body)
+		return err == nil && code == 200
+	})
+	if body.Version != "pinned" {
+		t.Errorf("replacement version = %q, want pinned (the image the revision pinned)", body.Version)
 	}
 }

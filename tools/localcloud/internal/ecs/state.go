@@ -80,6 +80,13 @@ type revisionRec struct {
 	// in startedBy.
 	LegacyID  string
 	ServiceID string // cluster/name
+	// Pinned are the containers' images by digest, resolved when the
+	// revision was made.
+	Pinned []pinnedImage
+}
+
+type pinnedImage struct {
+	Container, Image string
 }
 
 // taskRec is a task and where it is registered.

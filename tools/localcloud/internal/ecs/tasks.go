@@ -139,7 +139,7 @@ func (b *Backend) launchTask(ctx context.Context, s *serviceRec, rev *revisionRe
 	b.st.Tasks[t.ID] = t
 	b.dirty = true
 	b.emit("ECS Task State Change", t.TaskArn, taskEventDetail(t, b.cfg.Clock.Now()))
-	b.startProcess(ctx, t, td)
+	b.startProcess(ctx, t, td, rev.Pinned)
 	return t, nil
 }
 
@@ -199,12 +199,18 @@ func containerPort(td *taskDefRec) int32 {
 
 // startProcess pulls and starts the task's essential container in the
 // background (it may take a while to unpack an image).
-func (b *Backend) startProcess(ctx context.Context, t *taskRec, td *taskDefRec) {
+func (b *Backend) startProcess(ctx context.Context, t *taskRec, td *taskDefRec, pinned []pinnedImage) {
 	c := td.ContainerDefinitions[0]
 	for _, cd := range td.ContainerDefinitions {
 		if cd.Essential == nil || *cd.Essential {
 			c = cd
 			break
+		}
+	}
+	image := c.Image
+	for _, p := range pinned {
+		if p.Container == c.Name {
+			image = p.Image
 		}
 	}
 	env := []string{
@@ -215,7 +221,7 @@ func (b *Backend) startProcess(ctx context.Context, t *taskRec, td *taskDefRec) 
 		env = append(env, kv.Name+"="+kv.Value)
 	}
 	spec := taskrun.Spec{
-		TaskID: t.ID, Image: c.Image, EntryPoint: c.EntryPoint, Command: c.Command, Env: env,
+		TaskID: t.ID, Image: image, EntryPoint: c.EntryPoint, Command: c.Command, Env: env,
 		Host: t.Host, Port: int(t.Port), Metadata: &metadata{b: b, taskID: t.ID, container: c.Name},
 	}
 	if c.StopTimeout != nil {
