@@ -279,7 +279,7 @@ func TestBadRequests(t *testing.T) {
 			}
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != 400 || !strings.Contains(string(body), tt.want) {
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), tt.want) {
 				t.Errorf("%s %s = %d %s, want 400 %s", tt.op, tt.body, resp.StatusCode, body, tt.want)
 			}
 		})

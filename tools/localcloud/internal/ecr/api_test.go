@@ -159,7 +159,7 @@ func TestAPIBadRequests(t *testing.T) {
 			}
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != 400 || !strings.Contains(string(body), tt.wantType) {
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), tt.wantType) {
 				t.Errorf("%s %s = %d %s, want 400 %s", tt.op, tt.body, resp.StatusCode, body, tt.wantType)
 			}
 		})

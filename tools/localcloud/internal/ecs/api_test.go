@@ -185,7 +185,7 @@ func TestBadRequests(t *testing.T) {
 			}
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != 400 || !strings.Contains(string(b), tt.want) {
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), tt.want) {
 				t.Errorf("%s %s = %d %s, want 400 %s", tt.op, tt.body, resp.StatusCode, b, tt.want)
 			}
 		})

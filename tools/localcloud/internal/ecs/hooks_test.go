@@ -23,11 +23,10 @@ import (
 // SUCCEEDED when the test listener serves the expected version (FAILED
 // otherwise).
 type smokeHook struct {
-	mu      sync.Mutex
-	addr    string
-	want    string
-	calls   []ecs.HookInvocation
-	answers map[string]int
+	mu    sync.Mutex
+	addr  string
+	want  string
+	calls []ecs.HookInvocation
 }
 
 func (h *smokeHook) InvokeHook(_ context.Context, in ecs.HookInvocation) (ecs.HookResult, error) {

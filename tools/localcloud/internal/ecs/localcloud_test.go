@@ -74,7 +74,9 @@ func TestAssembled(t *testing.T) {
 	go func() { served <- srv.Serve(runCtx, ln) }()
 	defer func() {
 		cancel()
-		<-served
+		if err := <-served; err != nil {
+			t.Errorf("Serve = %v", err)
+		}
 		srv.Close()
 	}()
 

@@ -370,10 +370,14 @@ func (r *Runner) unpack(img v1.Image, digest string) (string, error) {
 	return root, nil
 }
 
+// maxUnpacked bounds an image's unpacked size, against decompression bombs.
+const maxUnpacked = 8 << 30
+
 // untar writes a flattened image filesystem under root, refusing entries
 // that would land outside it.
 func untar(rd io.Reader, root string) error {
 	tr := tar.NewReader(rd)
+	var unpacked int64
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -404,7 +408,12 @@ func untar(rd io.Reader, root string) error {
 			if err != nil {
 				return err
 			}
-			_, err = io.Copy(f, tr)
+			unpacked += h.Size
+			if unpacked > maxUnpacked {
+				f.Close()
+				return fmt.Errorf("unpack %s: the image is larger than %d bytes", h.Name, int64(maxUnpacked))
+			}
+			_, err = io.CopyN(f, tr, h.Size)
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
@@ -436,9 +445,9 @@ func untar(rd io.Reader, root string) error {
 
 // insideRoot checks that p, with symlinks resolved, is under root.
 func insideRoot(root, p string) error {
-	real, err := filepath.EvalSymlinks(p)
+	resolved, err := filepath.EvalSymlinks(p)
 	if errors.Is(err, os.ErrNotExist) {
-		real = p
+		resolved = p
 	} else if err != nil {
 		return err
 	}
@@ -446,7 +455,7 @@ func insideRoot(root, p string) error {
 	if rr == "" {
 		rr = root
 	}
-	if real != rr && !strings.HasPrefix(real, rr+string(filepath.Separator)) {
+	if resolved != rr && !strings.HasPrefix(resolved, rr+string(filepath.Separator)) {
 		return fmt.Errorf("path escapes the image root")
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,6 @@ import (
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr/ecrtest"
-	"net/http/httptest"
 )
 
 // TestRunsTheSampleApp runs the product's sample app (services/app) as a
