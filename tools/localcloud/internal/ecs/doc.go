@@ -10,8 +10,9 @@
 // sends SIGTERM and, after the container's stopTimeout, SIGKILL.
 //
 // Deployments follow the service's strategy:
-//   - ROLLING (the default): the new revision's tasks start next to the old
-//     ones, and the old ones are drained once the new are healthy.
+//   - ROLLING (the default): each scheduler tick starts new tasks into the
+//     room maximumPercent leaves and drains old ones while the new keep
+//     minimumHealthyPercent healthy.
 //   - BLUE_GREEN: the native ECS lifecycle, PRE_SCALE_UP → SCALE_UP (green
 //     tasks registered in the alternate target group) → POST_SCALE_UP →
 //     TEST_TRAFFIC_SHIFT → POST_TEST_TRAFFIC_SHIFT → PRODUCTION_TRAFFIC_SHIFT
@@ -25,8 +26,11 @@
 //     weights return to blue, green is drained, and the service deployment
 //     ends ROLLBACK_SUCCESSFUL with rollback.reason.
 //
-// Lifecycle hooks are accepted and recorded; a HookInvoker, when configured,
-// runs them (the Lambda integration plugs in there). Every task state change,
-// deployment state change and service action goes through one place and is
-// reported to Config.OnEvent, so an EventBridge emitter can be attached.
+// Lifecycle hooks: AWS_LAMBDA hooks run through Config.Hooks (the Lambda
+// integration plugs in there; without it they are recorded as SUCCEEDED),
+// PAUSE hooks wait for ContinueServiceDeployment or their timeout, and a
+// rollback re-invokes the traffic-shift hooks. Every task state change,
+// deployment state change, hook state change and service action goes
+// through one place and is reported to Config.OnEvent, so an EventBridge
+// emitter can be attached.
 package ecs
