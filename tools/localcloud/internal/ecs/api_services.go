@@ -262,6 +262,8 @@ func (b *Backend) apiCreateService(ctx context.Context, in *serviceIn) (any, err
 	if old, ok := b.st.Services[key]; ok && old.Status != "INACTIVE" {
 		return nil, invalidParam("Creation of service was not idempotent.")
 	}
+	// A deleted service's deployments and revisions went with it.
+	b.forgetService(key)
 	dc := in.DeploymentConfiguration
 	if dc == nil {
 		dc = &DeploymentConfiguration{}
@@ -662,4 +664,26 @@ func (b *Backend) apiListServices(_ context.Context, in *listServicesIn) (any, e
 		return nil, err
 	}
 	return map[string]any{"serviceArns": page, "nextToken": next}, nil
+}
+
+// forgetService drops what a deleted service leaves: its deployments,
+// revisions and stopped tasks, as deleting a service does on AWS.
+func (b *Backend) forgetService(key string) {
+	for arn, d := range b.st.Deployments {
+		if d.ServiceID == key {
+			delete(b.st.Deployments, arn)
+		}
+	}
+	for arn, r := range b.st.Revisions {
+		if r.ServiceID == key {
+			delete(b.st.Revisions, arn)
+		}
+	}
+	for id, t := range b.st.Tasks {
+		if t.ServiceID == key && t.LastStatus == "STOPPED" {
+			delete(b.st.Tasks, id)
+			delete(b.st.Tags, t.TaskArn)
+		}
+	}
+	b.dirty = true
 }

@@ -290,3 +290,33 @@ func TestImagesArePinnedByDigest(t *testing.T) {
 		t.Errorf("replacement version = %q, want pinned (the image the revision pinned)", body.Version)
 	}
 }
+
+// TestRecreatedServiceStartsAfresh: deleting a service deletes its service
+// deployments; a service created again under the same name has only its own.
+func TestRecreatedServiceStartsAfresh(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	e.cluster()
+	td := e.taskDef("web")
+	create := func() {
+		t.Helper()
+		if _, err := e.ecs.CreateService(ctx, &ecsapi.CreateServiceInput{Cluster: aws.String("c1"), ServiceName: aws.String("web"),
+			TaskDefinition: aws.String(td), DesiredCount: aws.Int32(1), NetworkConfiguration: awsvpc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create()
+	e.eventually("the task runs", 15*time.Second, func() bool { return e.running("web", 1) })
+	if _, err := e.ecs.DeleteService(ctx, &ecsapi.DeleteServiceInput{Cluster: aws.String("c1"), Service: aws.String("web"), Force: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the service is gone", 15*time.Second, func() bool {
+		out, err := e.ecs.DescribeServices(ctx, &ecsapi.DescribeServicesInput{Cluster: aws.String("c1"), Services: []string{"web"}})
+		return err == nil && len(out.Services) == 1 && aws.ToString(out.Services[0].Status) == "INACTIVE"
+	})
+	create()
+	ls, err := e.ecs.ListServiceDeployments(ctx, &ecsapi.ListServiceDeploymentsInput{Cluster: aws.String("c1"), Service: aws.String("web")})
+	if err != nil || len(ls.ServiceDeployments) != 1 {
+		t.Errorf("ListServiceDeployments of the recreated service = %d, %v; want its one deployment", len(ls.ServiceDeployments), err)
+	}
+	e.eventually("the recreated service runs its task", 15*time.Second, func() bool { return e.running("web", 1) })
+}
