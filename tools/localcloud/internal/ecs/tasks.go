@@ -93,6 +93,15 @@ func taskEventDetail(t *taskRec, now time.Time) map[string]any {
 		"cpu": t.CPU, "memory": t.Memory, "containers": containers, "version": t.Version,
 		"createdAt": iso(&t.CreatedAt), "startedAt": iso(t.StartedAt), "stoppingAt": iso(t.StoppingAt),
 		"stoppedAt": iso(t.StoppedAt), "updatedAt": now.UTC().Format("2006-01-02T15:04:05.000Z"),
+		"pullStartedAt": iso(t.PullStartedAt), "pullStoppedAt": iso(t.PullStoppedAt),
+		"executionStoppedAt": iso(t.ExecutionStoppedAt), "connectivity": t.Connectivity,
+		"connectivityAt": iso(t.ConnectivityAt), "healthStatus": t.HealthStatus,
+		"attachments": append([]Attachment(nil), t.Attachments...), "overrides": map[string]any{"containerOverrides": []map[string]string{}},
+	}
+	for k, v := range d {
+		if v == nil {
+			delete(d, k) // unset timestamps are absent, as in AWS's events
+		}
 	}
 	if t.StopCode != "" {
 		d["stopCode"] = t.StopCode
