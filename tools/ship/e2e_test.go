@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,18 +23,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
-	"github.com/shipyard-ecs/shipyard/platform"
 	"github.com/shipyard-ecs/shipyard/platform/deploy"
-	"github.com/shipyard-ecs/shipyard/platform/image"
 	"github.com/shipyard-ecs/shipyard/platform/ledger"
 	"github.com/shipyard-ecs/shipyard/platform/manifest"
-	"github.com/shipyard-ecs/shipyard/platform/service"
 	"github.com/shipyard-ecs/shipyard/platform/stack"
 )
 
@@ -163,100 +159,6 @@ func eventually(t *testing.T, what string, timeout time.Duration, ok func() bool
 	}
 }
 
-// environmentWithoutDeploywatch renders the environment stack and drops
-// the deploywatch Lambda and what refers to it: its package is ship up's
-// to build and upload, and a deployment without a test listener needs no
-// hook.
-func environmentWithoutDeploywatch(t *testing.T, spec platform.Spec) string {
-	t.Helper()
-	st, err := stack.Environment(spec, stack.Inputs{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := st.JSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	res := doc["Resources"].(map[string]any)
-	removed := map[string]bool{}
-	for id, r := range res {
-		switch r.(map[string]any)["Type"] {
-		case "AWS::Lambda::Function", "AWS::Lambda::Permission", "AWS::Events::Rule":
-			removed[id] = true
-		}
-	}
-	refers := func(v any) bool {
-		b, _ := json.Marshal(v)
-		s := string(b)
-		for id := range removed {
-			if strings.Contains(s, `{"Ref":"`+id+`"}`) || strings.Contains(s, `"Fn::GetAtt":["`+id+`"`) ||
-				strings.Contains(s, "${"+id+"}") || strings.Contains(s, "${"+id+".") || strings.Contains(s, `"DependsOn":"`+id+`"`) ||
-				regexp.MustCompile(`"DependsOn":\[[^\]]*"`+id+`"`).MatchString(s) {
-				return true
-			}
-		}
-		return false
-	}
-	for changed := true; changed; {
-		changed = false
-		for id, r := range res {
-			if !removed[id] && refers(r) {
-				removed[id], changed = true, true
-			}
-		}
-	}
-	for id := range removed {
-		delete(res, id)
-	}
-	outs := doc["Outputs"].(map[string]any)
-	for k, v := range outs {
-		if refers(v) {
-			delete(outs, k)
-		}
-	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func createStack(t *testing.T, cf *cloudformation.Client, name, body string, params map[string]string) map[string]string {
-	t.Helper()
-	in := &cloudformation.CreateStackInput{StackName: aws.String(name), TemplateBody: aws.String(body),
-		Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam, cfntypes.CapabilityCapabilityNamedIam}}
-	for k, v := range params {
-		in.Parameters = append(in.Parameters, cfntypes.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(v)})
-	}
-	if _, err := cf.CreateStack(context.Background(), in); err != nil {
-		t.Fatalf("create stack %s: %v", name, err)
-	}
-	err := cloudformation.NewStackCreateCompleteWaiter(cf, func(o *cloudformation.StackCreateCompleteWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond
-	}).Wait(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(name)}, time.Minute)
-	if err != nil {
-		ev, _ := cf.DescribeStackEvents(context.Background(), &cloudformation.DescribeStackEventsInput{StackName: aws.String(name)})
-		var reasons []string
-		if ev != nil {
-			for _, e := range ev.StackEvents {
-				if r := aws.ToString(e.ResourceStatusReason); r != "" {
-					reasons = append(reasons, aws.ToString(e.LogicalResourceId)+": "+r)
-				}
-			}
-		}
-		t.Fatalf("wait for stack %s: %v\n%s", name, err, strings.Join(reasons, "\n"))
-	}
-	out, err := deploy.Outputs(context.Background(), cf, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // traffic sends steady requests through a listener and counts them.
 type traffic struct {
 	total, failed atomic.Int64
@@ -341,13 +243,14 @@ environments:
       retentionDays: 1
 `
 
-// TestDeployBlueGreen runs ship deploy twice against a real localcloud
-// whose environment was created through CloudFormation from the platform's
-// template (less the deploywatch Lambda, which is ship up's to package),
-// with steady traffic through the production listener: every request
-// answers 200 across both blue/green switches, a deploy started while one
-// is in flight refuses with exit 7, and ship status shows the revision
-// that runs at the end.
+// TestDeployBlueGreen creates an environment with ship up on a real
+// localcloud (no test listener: the deploywatch smoke test cannot resolve
+// the load balancer's DNS name locally) and runs ship deploy twice with
+// steady traffic through the production listener: every request answers
+// 200 across both blue/green switches, a deploy started while one is in
+// flight refuses with exit 7, ship status shows the revision that runs,
+// and the ledger has both requests. Then the rollbacks, and a last ship up
+// that moves nothing live.
 func TestDeployBlueGreen(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts localcloud and runs two blue/green deployments")
@@ -368,62 +271,23 @@ func TestDeployBlueGreen(t *testing.T) {
 	cfg := aws.Config{Region: spec.Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(c.endpoint)}
 	cf, ecsc := cloudformation.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
 
-	// What ship up will do: the stacks, then the service with a first image.
-	boot, err := stack.Bootstrap(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bootJSON, _ := boot.JSON()
-	bo := createStack(t, cf, stack.BootstrapName(spec), string(bootJSON), nil)
-	outs := createStack(t, cf, stack.EnvironmentName(spec), environmentWithoutDeploywatch(t, spec),
-		map[string]string{stack.ParamArtifactBucket: bo[stack.OutputArtifactBucket], stack.ParamDeploywatchKey: "deploywatch/" + strings.Repeat("0", 64) + ".zip"})
-	t.Logf("stacks created in %s", time.Since(start).Round(time.Millisecond))
-
+	// ship up creates both stacks and the service from nothing.
 	appDir, err := filepath.Abs("../../services/app")
 	if err != nil {
 		t.Fatal(err)
 	}
-	goos, goarch := platformOf(spec, true)
-	img, err := image.Build(ctx, image.Options{Dir: appDir, Package: ".", OS: goos, Arch: goarch, Version: "e2e", Commit: "e2e", Port: 5000}, slog.New(slog.DiscardHandler))
+	lambdaDir, err := filepath.Abs("../../lambdas/deploywatch")
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, err := image.ECRAuth(ctx, ecr.NewFromConfig(cfg))
+	upArgs := []string{"up", "--yes", "--manifest", mpath, "--package", appDir, "--lambda", lambdaDir, "--poll", "100ms", "--timeout", "2m"}
+	if stdout, stderr, code := shipIn(ctx, upArgs...); code != exitOK {
+		t.Fatalf("ship up exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	outs, err := deploy.Outputs(ctx, cf, stack.EnvironmentName(spec))
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := image.Publisher{Auth: auth}.Publish(ctx, img, bo[stack.OutputRepositoryURI], "e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := service.New(spec, outs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tdIn, err := b.TaskDefinition(first.Ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	td, err := ecsc.RegisterTaskDefinition(ctx, tdIn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ecsc.CreateService(ctx, b.CreateService(aws.ToString(td.TaskDefinition.TaskDefinitionArn))); err != nil {
-		t.Fatal(err)
-	}
-	settled := func() bool {
-		out, err := ecsc.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(outs[stack.OutputCluster]), Service: aws.String(stack.ServiceName(spec))})
-		if err != nil || len(out.ServiceDeployments) == 0 {
-			return false
-		}
-		for _, d := range out.ServiceDeployments {
-			if !ledger.Final(string(d.Status)) {
-				return false
-			}
-		}
-		return true
-	}
-	eventually(t, "the service's first deployment ends", 60*time.Second, settled)
 	url := "http://" + c.listener(t, stack.ClusterName(spec), spec.LoadBalancer.ListenerPort) + "/"
 	eventually(t, "the service answers through the listener", 30*time.Second, func() bool {
 		resp, err := http.Get(url)
@@ -453,6 +317,41 @@ func TestDeployBlueGreen(t *testing.T) {
 		t.Errorf("ship deploy --output json last line = %s (%v), want the SUCCESSFUL outcome", lines[len(lines)-1], err)
 	}
 	t.Logf("deploy 1 took %s", time.Since(d1).Round(time.Millisecond))
+	cluster, svcName := outs[stack.OutputCluster], stack.ServiceName(spec)
+
+	// ship up after a deployment moved production to green moves nothing
+	// live: the weights, the live target group and the task definition
+	// stay, and no request fails (DESIGN §3; the traffic check below covers
+	// it).
+	live := func() string {
+		rules, err := elb.NewFromConfig(cfg).DescribeRules(ctx, &elb.DescribeRulesInput{RuleArns: []string{outs[stack.OutputProductionRule]}})
+		if err != nil || len(rules.Rules) != 1 || rules.Rules[0].Actions[0].ForwardConfig == nil {
+			t.Fatalf("describe the production rule: %v", err)
+		}
+		var w []string
+		for _, tg := range rules.Rules[0].Actions[0].ForwardConfig.TargetGroups {
+			w = append(w, fmt.Sprintf("%s=%d", aws.ToString(tg.TargetGroupArn), aws.ToInt32(tg.Weight)))
+		}
+		svc, err := ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{svcName}})
+		if err != nil || len(svc.Services) != 1 {
+			t.Fatalf("describe the service: %v", err)
+		}
+		slices.Sort(w) // the order of a forward's target groups carries no meaning
+		return strings.Join(w, ",") + " " + aws.ToString(svc.Services[0].TaskDefinition)
+	}
+	liveBefore := live()
+	up := time.Now()
+	if !strings.Contains(liveBefore, "shipyard-local-green/") || !regexp.MustCompile(`green/[0-9a-f]+=100`).MatchString(liveBefore) {
+		t.Errorf("live state after deploy 1 = %s, want production on green (the case a provisioner must not reset)", liveBefore)
+	}
+	stdout, stderr, code = shipIn(ctx, upArgs...)
+	if code != exitOK || !strings.Contains(stdout, "service shipyard exists") {
+		t.Errorf("ship up after deploy 1: exit %d, want 0 leaving the service alone\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if after := live(); after != liveBefore {
+		t.Errorf("ship up after deploy 1 moved live state:\n before %s\n after  %s", liveBefore, after)
+	}
+	t.Logf("ship up after deploy 1 took %s; live state %s", time.Since(up).Round(time.Millisecond), liveBefore)
 
 	// Deploy 2, and a second deploy while it is in flight.
 	d2 := time.Now()
@@ -465,7 +364,6 @@ func TestDeployBlueGreen(t *testing.T) {
 		o, e, c := shipIn(ctx, append(args, "--env-var", "DEPLOY=2")...)
 		done <- result{o, e, c}
 	}()
-	cluster, svcName := outs[stack.OutputCluster], stack.ServiceName(spec)
 	eventually(t, "deploy 2 is in flight", 60*time.Second, func() bool {
 		out, err := ecsc.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: aws.String(svcName),
 			Status: []ecstypes.ServiceDeploymentStatus{ecstypes.ServiceDeploymentStatusInProgress}})
@@ -533,6 +431,7 @@ func TestDeployBlueGreen(t *testing.T) {
 	}
 
 	rollbacks(t, ctx, mpath, url, args, ecsc, cluster, svcName)
+
 	t.Logf("end to end in %s", time.Since(start).Round(time.Millisecond))
 }
 
