@@ -27,6 +27,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -153,6 +154,10 @@ type Process struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	exit Exit
+	// root, env and dir are what Exec runs a command with.
+	root string
+	env  []string
+	dir  string
 }
 
 // Done is closed when the process has exited.
@@ -175,6 +180,11 @@ func (r *Runner) Start(ctx context.Context, spec Spec, onExit func(Exit)) (*Proc
 	cf, err := img.ConfigFile()
 	if err != nil {
 		return nil, fmt.Errorf("read image config of %s: %w", spec.Image, err)
+	}
+	if (cf.OS != "" && cf.OS != runtime.GOOS) || (cf.Architecture != "" && cf.Architecture != runtime.GOARCH) {
+		// What exec would call "exec format error", said plainly.
+		return nil, fmt.Errorf("CannotPullContainerError: image %s is for %s/%s, this machine runs %s/%s; build the image for this machine's platform (or a multi-platform index)",
+			spec.Image, cf.OS, cf.Architecture, runtime.GOOS, runtime.GOARCH)
 	}
 	entry, args := cf.Config.Entrypoint, cf.Config.Cmd
 	if spec.EntryPoint != nil {
@@ -228,7 +238,8 @@ func (r *Runner) Start(ctx context.Context, spec Spec, onExit func(Exit)) (*Proc
 		logFile.Close()
 		return nil, fmt.Errorf("CannotStartContainerError: start %s: %w", argv[0], err)
 	}
-	p := &Process{Spec: spec, ImageDigest: digest, Pid: cmd.Process.Pid, StartedAt: r.cfg.Clock.Now(), cmd: cmd, done: make(chan struct{})}
+	p := &Process{Spec: spec, ImageDigest: digest, Pid: cmd.Process.Pid, StartedAt: r.cfg.Clock.Now(), cmd: cmd, done: make(chan struct{}),
+		root: root, env: cmd.Env, dir: cmd.Dir}
 	r.mu.Lock()
 	r.procs[spec.TaskID] = p
 	r.mu.Unlock()
@@ -321,6 +332,47 @@ func (r *Runner) Stop(ctx context.Context, p *Process) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Exec runs a command in a running task's container, as a container health
+// check does: from the image's root filesystem, with the container's
+// environment and working directory. argv is an ECS health-check command
+// (["CMD", exe, args...] or ["CMD-SHELL", "script"], which needs /bin/sh in
+// the image). It returns the exit code; a command that runs past timeout is
+// killed and counts as a failure.
+func (r *Runner) Exec(ctx context.Context, p *Process, argv []string, timeout time.Duration) (int, error) {
+	if len(argv) == 0 {
+		return -1, errors.New("exec in container: empty command")
+	}
+	switch argv[0] {
+	case "CMD":
+		argv = argv[1:]
+	case "CMD-SHELL":
+		argv = append([]string{"/bin/sh", "-c"}, strings.Join(argv[1:], " "))
+	}
+	if len(argv) == 0 {
+		return -1, errors.New("exec in container: empty command")
+	}
+	bin, err := lookPath(p.root, argv[0], p.env)
+	if err != nil {
+		return -1, fmt.Errorf("exec in container: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, argv[1:]...)
+	cmd.Args[0] = argv[0]
+	cmd.Env, cmd.Dir = p.env, p.dir
+	err = cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, nil
+	case ctx.Err() != nil:
+		return -1, fmt.Errorf("exec in container: timed out after %s", timeout)
+	case errors.As(err, &ee):
+		return ee.ExitCode(), nil
+	}
+	return -1, fmt.Errorf("exec in container: %w", err)
 }
 
 // Kill ends a task's processes at once with SIGKILL, as a crash would.

@@ -12,10 +12,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr"
@@ -105,6 +108,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 // shared is one registry with the test app pushed, for every test.
 var shared struct {
+	host   string
 	reg    *ecr.Backend
 	ref    string
 	runner *Runner
@@ -118,6 +122,7 @@ func setupRegistry(dir string) error {
 	}
 	srv := httptest.NewServer(reg.Registry())
 	host := strings.TrimPrefix(srv.URL, "http://")
+	shared.host = host
 	if _, err := reg.CreateRepository("web", "", false, nil); err != nil {
 		return err
 	}
@@ -307,5 +312,68 @@ func TestUntarRefusesEscapes(t *testing.T) {
 				t.Errorf("untar(%s) wrote outside the root", tt.name)
 			}
 		})
+	}
+}
+
+func TestExecHealthCheck(t *testing.T) {
+	r, ref, _ := setup(t)
+	tests := []struct {
+		name     string
+		env      []string
+		argv     []string
+		wantCode int
+		wantErr  bool
+	}{
+		{"healthy", nil, []string{"CMD", "/app/testapp", "healthcheck"}, 0, false},
+		{"unhealthy", []string{"APP_FAULT=health"}, []string{"CMD", "/app/testapp", "healthcheck"}, 1, false},
+		{"on the image's PATH", nil, []string{"CMD", "testapp", "healthcheck"}, 0, false},
+		{"no shell in the image", nil, []string{"CMD-SHELL", "exit 0"}, -1, true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			host := freeHost(t, 5000)
+			p, err := r.Start(context.Background(), Spec{TaskID: fmt.Sprint("hc", i), Image: ref, Env: tt.env, Host: host, Port: 5000}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Kill(p)
+			eventually(t, "the task listens", func() bool {
+				c, err := net.Dial("tcp", host+":5000")
+				if err == nil {
+					c.Close()
+				}
+				return err == nil
+			})
+			code, err := r.Exec(context.Background(), p, tt.argv, 5*time.Second)
+			if code != tt.wantCode || (err != nil) != tt.wantErr {
+				t.Errorf("Exec(%v) = %d, %v; want %d, error %v", tt.argv, code, err, tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestStartRefusesAnotherPlatform(t *testing.T) {
+	r, _, _ := setup(t)
+	img, err := ecrtest.Image(testappBinary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := img.ConfigFile()
+	cf = cf.DeepCopy()
+	cf.Architecture = map[string]string{"amd64": "arm64"}[runtime.GOARCH]
+	if cf.Architecture == "" {
+		cf.Architecture = "amd64"
+	}
+	other, err := mutate.ConfigFile(img, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := ecrtest.Push(other, shared.host, "web", "other-arch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Start(context.Background(), Spec{TaskID: "arch", Image: ref, Host: "127.0.0.1", Port: 5000}, nil)
+	if err == nil || !strings.Contains(err.Error(), "CannotPullContainerError") || !strings.Contains(err.Error(), cf.Architecture) {
+		t.Errorf("Start(%s image) = %v, want CannotPullContainerError naming the platform", cf.Architecture, err)
 	}
 }

@@ -3,7 +3,8 @@
 // draining or with APP_FAULT=health), answers / with the task metadata it
 // read from ECS_CONTAINER_METADATA_URI_V4 (500 with APP_FAULT=errors=1),
 // exits 3 at once with APP_FAULT=crash, burns a core with APP_FAULT=cpu, and on SIGTERM drains for
-// APP_DRAIN_DELAY before exiting 0.
+// APP_DRAIN_DELAY before exiting 0. "testapp healthcheck" probes /health as
+// a container health check does.
 package main
 
 import (
@@ -21,6 +22,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(healthcheck())
+	}
 	fault := os.Getenv("APP_FAULT")
 	if fault == "crash" {
 		fmt.Fprintln(os.Stderr, "crashing as asked")
@@ -85,4 +89,19 @@ func burn() {
 	for {
 		x++
 	}
+}
+
+// healthcheck probes the running app's /health, as a container health check.
+func healthcheck() int {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://" + net.JoinHostPort(os.Getenv("HOST"), os.Getenv("PORT")) + "/health")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "healthcheck:", err)
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 1
+	}
+	return 0
 }
