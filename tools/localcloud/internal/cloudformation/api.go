@@ -352,9 +352,6 @@ func (b *Backend) startUpdate(st *Stack, oldTmpl, t *Template, body string, para
 	go func() {
 		defer b.wg.Done()
 		b.runUpdate(st, oldTmpl, t, params, prev)
-		if cs != nil {
-			b.finishChangeSet(cs, st, "UPDATE_COMPLETE")
-		}
 	}()
 }
 
@@ -1058,8 +1055,9 @@ func (b *Backend) apiExecuteChangeSet(ctx context.Context, in *changeSetIn) (any
 		return nil, err
 	}
 	if cs.ExecutionStatus != "AVAILABLE" {
+		id, status := cs.ID, cs.Status
 		b.mu.Unlock()
-		return nil, awsproto.Errorf(CodeInvalidChangeSetStatus, "ChangeSet [%s] cannot be executed in its current status of [%s]", cs.ID, cs.Status)
+		return nil, awsproto.Errorf(CodeInvalidChangeSetStatus, "ChangeSet [%s] cannot be executed in its current status of [%s]", id, status)
 	}
 	if err := busy(st, "updated"); err != nil {
 		b.mu.Unlock()
@@ -1082,6 +1080,7 @@ func (b *Backend) apiExecuteChangeSet(ctx context.Context, in *changeSetIn) (any
 	}
 	st.LastChangeSetID = cs.ID
 	cs.ExecutionStatus = "EXECUTE_IN_PROGRESS"
+	st.executing = cs
 	// Executing a change set deletes the stack's other change sets: they
 	// are no longer valid for the updated stack.
 	st.ChangeSets = []*ChangeSet{cs}
@@ -1099,7 +1098,6 @@ func (b *Backend) apiExecuteChangeSet(ctx context.Context, in *changeSetIn) (any
 		go func() {
 			defer b.wg.Done()
 			b.runCreate(st, t, params, onFailure)
-			b.finishChangeSet(cs, st, "CREATE_COMPLETE")
 		}()
 	} else {
 		if err := updatable(st); err != nil {
@@ -1118,18 +1116,6 @@ func (b *Backend) apiExecuteChangeSet(ctx context.Context, in *changeSetIn) (any
 	return nil, nil
 }
 
-// finishChangeSet records how executing a change set ended.
-func (b *Backend) finishChangeSet(cs *ChangeSet, st *Stack, success string) {
-	b.mu.Lock()
-	if st.Status == success || st.Status == "UPDATE_COMPLETE" {
-		cs.ExecutionStatus = "EXECUTE_COMPLETE"
-	} else {
-		cs.ExecutionStatus = "EXECUTE_FAILED"
-	}
-	b.mu.Unlock()
-	b.save()
-}
-
 func (b *Backend) apiDeleteChangeSet(ctx context.Context, in *changeSetIn) (any, error) {
 	b.mu.Lock()
 	st, cs, err := b.findChangeSet(in.ChangeSetName, in.StackName)
@@ -1137,9 +1123,9 @@ func (b *Backend) apiDeleteChangeSet(ctx context.Context, in *changeSetIn) (any,
 		b.mu.Unlock()
 		return nil, err
 	}
-	if cs.ExecutionStatus == "EXECUTE_IN_PROGRESS" {
+	if status := cs.ExecutionStatus; status == "EXECUTE_IN_PROGRESS" {
 		b.mu.Unlock()
-		return nil, awsproto.Errorf(CodeInvalidChangeSetStatus, "Cannot delete ChangeSet in status %s", cs.ExecutionStatus)
+		return nil, awsproto.Errorf(CodeInvalidChangeSetStatus, "Cannot delete ChangeSet in status %s", status)
 	}
 	st.ChangeSets = slices.DeleteFunc(st.ChangeSets, func(c *ChangeSet) bool { return c == cs })
 	b.mu.Unlock()

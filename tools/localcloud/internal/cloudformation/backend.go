@@ -130,6 +130,10 @@ type Stack struct {
 	Events          []StackEvent
 	ChangeSets      []*ChangeSet
 	LastChangeSetID string
+
+	// executing is the change set the running operation executes; the
+	// stack's final status settles it (stackEvent).
+	executing *ChangeSet
 }
 
 // Tag is a stack tag.
@@ -235,6 +239,11 @@ func New(cfg Config) (*Backend, error) {
 			if to != st.Status {
 				b.stackEvent(st, to, "localcloud restarted while the operation ran; it cannot be resumed", now)
 			}
+			for _, cs := range st.ChangeSets {
+				if cs.ExecutionStatus == "EXECUTE_IN_PROGRESS" {
+					cs.ExecutionStatus = "EXECUTE_FAILED"
+				}
+			}
 		}
 	}
 	return b, nil
@@ -292,6 +301,13 @@ func (b *Backend) stackARN(name string) string {
 
 // stackEvent sets the stack's status and records the event. Callers hold b.mu.
 func (b *Backend) stackEvent(st *Stack, status, reason string, now time.Time) {
+	if cs := st.executing; cs != nil && !strings.HasSuffix(status, "_IN_PROGRESS") {
+		cs.ExecutionStatus = "EXECUTE_FAILED"
+		if status == "CREATE_COMPLETE" || status == "UPDATE_COMPLETE" {
+			cs.ExecutionStatus = "EXECUTE_COMPLETE"
+		}
+		st.executing = nil
+	}
 	st.Status = status
 	st.StatusReason = reason
 	st.Events = append(st.Events, StackEvent{

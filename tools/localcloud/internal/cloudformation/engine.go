@@ -474,10 +474,8 @@ func (b *Backend) runCreate(st *Stack, t *Template, params map[string]any, onFai
 	case len(bad) > 0:
 		b.stackEvent(st, "ROLLBACK_FAILED", fmt.Sprintf("The following resource(s) failed to delete: [%s]. ", strings.Join(bad, ", ")), b.cfg.Clock.Now())
 	default:
+		b.stackEvent(st, "ROLLBACK_COMPLETE", "", b.cfg.Clock.Now())
 		// The stack keeps the reason it rolled back for.
-		st.Status = "ROLLBACK_COMPLETE"
-		st.Events = append(st.Events, StackEvent{EventID: newUUID(), LogicalID: st.Name, PhysicalID: st.ID, Type: "AWS::CloudFormation::Stack", Status: "ROLLBACK_COMPLETE", Time: b.cfg.Clock.Now()})
-		b.log.Info("stack rollback complete", "stack", st.Name, "reason", reason)
 		st.StatusReason = reason + "Rollback requested by user."
 	}
 	b.mu.Unlock()
