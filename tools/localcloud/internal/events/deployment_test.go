@@ -37,9 +37,9 @@ import (
 // TestBlueGreenDeploymentEventsAndHooks runs real blue/green deployments
 // (ECS, ELBv2, task processes) wired to EventBridge and Lambda as the
 // server wires them: ECS reports to EmitECS and invokes hooks through the
-// Lambda backend. A rule sends the deployment events to a recording
-// function; a hook function answers IN_PROGRESS then SUCCEEDED (the
-// deployment continues), then FAILED (it rolls back).
+// Lambda backend. Rules send the deployment and hook state events to a
+// recording function; a hook function answers IN_PROGRESS then SUCCEEDED
+// (the deployment continues), then FAILED (it rolls back).
 func TestBlueGreenDeploymentEventsAndHooks(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
@@ -151,6 +151,18 @@ func TestBlueGreenDeploymentEventsAndHooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := ebc.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("deployments"), Targets: []types.Target{{Id: aws.String("watch"), Arn: aws.String(watchARN)}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Hook state changes, filtered on the cluster as the ECS docs advise.
+	if _, err := lamc.AddPermission(ctx, &awslambda.AddPermissionInput{FunctionName: aws.String("watch"), StatementId: aws.String("hooks"), Action: aws.String("lambda:InvokeFunction"),
+		Principal: aws.String("events.amazonaws.com"), SourceArn: aws.String("arn:aws:events:us-east-1:000000000000:rule/hooks")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ebc.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("hooks"),
+		EventPattern: aws.String(`{"source":["aws.ecs"],"detail-type":["ECS Hook State Change"],"detail":{"clusterArn":["arn:aws:ecs:us-east-1:000000000000:cluster/c1"]}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ebc.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("hooks"), Targets: []types.Target{{Id: aws.String("watch"), Arn: aws.String(watchARN)}}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -278,7 +290,8 @@ func TestBlueGreenDeploymentEventsAndHooks(t *testing.T) {
 	// deployment: in progress before completed (duplicates allowed).
 	type deploymentEvent struct{ id, name, reason string }
 	var got []deploymentEvent
-	waitFor(t, 20*time.Second, "the completion events at the watch function", func() bool {
+	hooks := map[string]map[string]bool{} // hook event names by service deployment
+	waitFor(t, 20*time.Second, "the completion and hook events at the watch function", func() bool {
 		b, _ := os.ReadFile(watchRecord)
 		got = nil
 		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
@@ -286,9 +299,22 @@ func TestBlueGreenDeploymentEventsAndHooks(t *testing.T) {
 				Source     string
 				DetailType string `json:"detail-type"`
 				Resources  []string
-				Detail     struct{ DeploymentID, EventName, Reason string }
+				Detail     struct {
+					DeploymentID, EventName, Reason                string
+					HookType, LifecycleStage, ServiceDeploymentArn string
+				}
 			}
 			if json.Unmarshal([]byte(line), &e) != nil {
+				continue
+			}
+			if e.DetailType == "ECS Hook State Change" {
+				if len(e.Resources) != 1 || e.Resources[0] != e.Detail.ServiceDeploymentArn || e.Detail.HookType != "AWS_LAMBDA" || e.Detail.LifecycleStage != "POST_SCALE_UP" {
+					t.Fatalf("watch function received %s, want an AWS_LAMBDA hook at POST_SCALE_UP with the service deployment as the resource", line)
+				}
+				if hooks[e.Resources[0]] == nil {
+					hooks[e.Resources[0]] = map[string]bool{}
+				}
+				hooks[e.Resources[0]][e.Detail.EventName] = true
 				continue
 			}
 			if e.Source != "aws.ecs" || e.DetailType != "ECS Deployment State Change" || len(e.Resources) != 1 || e.Resources[0] != "arn:aws:ecs:us-east-1:000000000000:service/c1/web" {
@@ -302,8 +328,11 @@ func TestBlueGreenDeploymentEventsAndHooks(t *testing.T) {
 				completed[e.id] = true
 			}
 		}
-		return len(completed) >= 2
+		return len(completed) >= 2 && hooks[aws.ToString(first.ServiceDeploymentArn)]["HOOK_SUCCEEDED"] && hooks[aws.ToString(second.ServiceDeploymentArn)]["HOOK_FAILED"]
 	})
+	if !hooks[aws.ToString(first.ServiceDeploymentArn)]["HOOK_IN_PROGRESS"] {
+		t.Errorf("hook events for the first deployment = %v, want HOOK_IN_PROGRESS before HOOK_SUCCEEDED", hooks[aws.ToString(first.ServiceDeploymentArn)])
+	}
 	// A deployment's events go through these phases in order: in progress,
 	// failed (when it rolls back), in progress again with the rollback
 	// reason, completed.
