@@ -83,6 +83,7 @@ type Images interface {
 type Runner interface {
 	Start(ctx context.Context, spec taskrun.Spec, onExit func(taskrun.Exit)) (*taskrun.Process, error)
 	Stop(ctx context.Context, p *taskrun.Process) error
+	Exec(ctx context.Context, p *taskrun.Process, argv []string, timeout time.Duration) (int, error)
 }
 
 // store persists named JSON documents; internal/state.Store satisfies it.

@@ -16,6 +16,9 @@ func (noRunner) Start(context.Context, taskrun.Spec, func(taskrun.Exit)) (*taskr
 	return nil, context.Canceled
 }
 func (noRunner) Stop(context.Context, *taskrun.Process) error { return nil }
+func (noRunner) Exec(context.Context, *taskrun.Process, []string, time.Duration) (int, error) {
+	return -1, context.Canceled
+}
 
 func TestPruneStoppedTasks(t *testing.T) {
 	clk := clock.NewManual(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), 0.5)

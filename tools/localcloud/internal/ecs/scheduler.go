@@ -171,17 +171,6 @@ func (b *Backend) checkHealth(ctx context.Context, s *serviceRec, d *deploymentR
 			}
 		}
 		out[t.ID] = state
-		hs := map[string]string{"healthy": "HEALTHY", "unhealthy": "UNHEALTHY"}[state]
-		if hs == "" {
-			hs = "UNKNOWN"
-		}
-		if t.HealthStatus != hs {
-			t.HealthStatus = hs
-			for i := range t.Containers {
-				t.Containers[i].HealthStatus = hs
-			}
-			b.dirty = true
-		}
 		if state == "unhealthy" && now.Sub(t.StartedAtT) >= grace {
 			b.serviceEvent(s, fmt.Sprintf("(service %s) (task %s) failed ELB health checks in (target-group %s)", s.ServiceName, t.ID, failedTG))
 			b.countFailure(d, t)
@@ -363,7 +352,9 @@ func (b *Backend) healthyCount(rev string, health map[string]string) int32 {
 		if t.Revision != rev || t.LastStatus != "RUNNING" || t.DesiredStatus != "RUNNING" {
 			continue
 		}
-		if len(t.TargetGroups) == 0 || health[t.ID] == "healthy" {
+		// Healthy in its target groups, and in its container health
+		// check when the task definition has one.
+		if (len(t.TargetGroups) == 0 || health[t.ID] == "healthy") && (!t.HealthChecked || t.HealthStatus == "HEALTHY") {
 			n++
 		}
 	}

@@ -205,6 +205,10 @@ func (exitAtOnce) Start(_ context.Context, spec taskrun.Spec, onExit func(taskru
 
 func (exitAtOnce) Stop(context.Context, *taskrun.Process) error { return nil }
 
+func (exitAtOnce) Exec(context.Context, *taskrun.Process, []string, time.Duration) (int, error) {
+	return -1, context.Canceled
+}
+
 // TestExitBeforeStartReturns: a process that exits before the runner has
 // even returned must leave a STOPPED task, never a RUNNING one with a dead
 // process.
@@ -319,4 +323,52 @@ func TestRecreatedServiceStartsAfresh(t *testing.T) {
 		t.Errorf("ListServiceDeployments of the recreated service = %d, %v; want its one deployment", len(ls.ServiceDeployments), err)
 	}
 	e.eventually("the recreated service runs its task", 15*time.Second, func() bool { return e.running("web", 1) })
+}
+
+// TestContainerHealthChecks runs the task definition's health check in the
+// container: a healthy app's task turns HEALTHY; one whose check keeps
+// failing is stopped ("Task failed container health checks") and replaced.
+func TestContainerHealthChecks(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	e.cluster()
+	register := func(family string, env ...types.KeyValuePair) string {
+		out, err := e.ecs.RegisterTaskDefinition(ctx, &ecsapi.RegisterTaskDefinitionInput{
+			Family: aws.String(family), NetworkMode: types.NetworkModeAwsvpc, RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
+			Cpu: aws.String("256"), Memory: aws.String("512"),
+			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(shared.image),
+				PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(5000)}}, Environment: env,
+				HealthCheck: &types.HealthCheck{Command: []string{"CMD", "/app/testapp", "healthcheck"}, Interval: aws.Int32(5), Timeout: aws.Int32(2), Retries: aws.Int32(2)}}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+	}
+	create := func(name, td string) {
+		if _, err := e.ecs.CreateService(ctx, &ecsapi.CreateServiceInput{Cluster: aws.String("c1"), ServiceName: aws.String(name),
+			TaskDefinition: aws.String(td), DesiredCount: aws.Int32(1), NetworkConfiguration: awsvpc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create("good", register("good"))
+	create("sick", register("sick", types.KeyValuePair{Name: aws.String("APP_FAULT"), Value: aws.String("health")}))
+
+	e.eventually("the good task is HEALTHY", 15*time.Second, func() bool {
+		ts := e.tasks("good")
+		return len(ts) == 1 && ts[0].HealthStatus == types.HealthStatusHealthy && ts[0].Containers[0].HealthStatus == types.HealthStatusHealthy
+	})
+	var stopped types.Task
+	e.eventually("a sick task is stopped for failing its health check", 15*time.Second, func() bool {
+		ls, _ := e.ecs.ListTasks(ctx, &ecsapi.ListTasksInput{Cluster: aws.String("c1"), ServiceName: aws.String("sick"), DesiredStatus: types.DesiredStatusStopped})
+		if len(ls.TaskArns) == 0 {
+			return false
+		}
+		d, _ := e.ecs.DescribeTasks(ctx, &ecsapi.DescribeTasksInput{Cluster: aws.String("c1"), Tasks: ls.TaskArns[:1]})
+		stopped = d.Tasks[0]
+		return aws.ToString(stopped.LastStatus) == "STOPPED"
+	})
+	if aws.ToString(stopped.StoppedReason) != "Task failed container health checks" || stopped.HealthStatus != types.HealthStatusUnhealthy {
+		t.Errorf("sick task: reason %q health %s; want 'Task failed container health checks' and UNHEALTHY", aws.ToString(stopped.StoppedReason), stopped.HealthStatus)
+	}
+	e.eventually("the sick service starts a replacement", 15*time.Second, func() bool { return len(e.tasks("sick")) == 1 })
 }

@@ -107,6 +107,9 @@ type taskRec struct {
 	StartedAtT                 time.Time
 	// Failed marks a task that counted as a deployment failure.
 	Failed bool
+	// HealthChecked is set when the essential container has a health
+	// check; the task's healthStatus then comes from it.
+	HealthChecked bool
 }
 
 func (t *taskRec) running() bool { return t.LastStatus != "STOPPED" }

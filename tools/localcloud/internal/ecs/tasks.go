@@ -216,6 +216,8 @@ func (b *Backend) startProcess(ctx context.Context, t *taskRec, td *taskDefRec, 
 			break
 		}
 	}
+	hc, hasHC := parseHealthCheck(c.HealthCheck)
+	t.HealthChecked = hasHC
 	image := c.Image
 	for _, p := range pinned {
 		if p.Container == c.Name {
@@ -282,6 +284,9 @@ func (b *Backend) startProcess(ctx context.Context, t *taskRec, td *taskDefRec, 
 			return
 		}
 		b.setTaskStatus(t, "RUNNING")
+		if hasHC {
+			b.wg.Go(func() { b.watchContainerHealth(ctx, id, p, hc) })
+		}
 		if len(t.TargetGroups) > 0 && b.cfg.ELB != nil {
 			for _, tg := range t.TargetGroups {
 				if err := b.cfg.ELB.RegisterTargets(ctx, tg, []Target{{ID: t.Host, Port: t.Port}}); err != nil {
