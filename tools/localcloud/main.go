@@ -184,7 +184,11 @@ func addECS(ctx context.Context, srv *server.Server, host, dir string, clk clock
 	if err != nil {
 		return nil, fmt.Errorf("start task runner: %w", err)
 	}
-	ecsb, err := ecs.New(ecs.Config{Clock: clk, Store: store, Runner: runner, ELB: ecs.ELBv2(srv.ELBv2), Alarms: srv.CloudWatch, Metrics: srv.CloudWatch, Logger: log.With("subsystem", "ecs")})
+	ecsb, err := ecs.New(ecs.Config{Clock: clk, Store: store, Runner: runner, ELB: ecs.ELBv2(srv.ELBv2), Alarms: srv.CloudWatch, Metrics: srv.CloudWatch,
+		// AWS_LAMBDA lifecycle hooks invoke real functions; deployment, task,
+		// service and hook state changes become EventBridge events.
+		Hooks: srv.Lambda, OnEvent: srv.Events.EmitECS,
+		Logger: log.With("subsystem", "ecs")})
 	if err != nil {
 		return runner.Close, fmt.Errorf("start ecs: %w", err)
 	}
