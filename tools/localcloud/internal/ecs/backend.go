@@ -83,6 +83,11 @@ type Images interface {
 type Runner interface {
 	Start(ctx context.Context, spec taskrun.Spec, onExit func(taskrun.Exit)) (*taskrun.Process, error)
 	Stop(ctx context.Context, p *taskrun.Process) error
+}
+
+// execer runs a command in a task's container; a Runner that has it gets
+// container health checks run (*taskrun.Runner does).
+type execer interface {
 	Exec(ctx context.Context, p *taskrun.Process, argv []string, timeout time.Duration) (int, error)
 }
 

@@ -45,7 +45,7 @@ const minCheckTimeout = time.Second
 // (scaled), as the ECS agent does: the container is HEALTHY after a
 // success, UNHEALTHY after retries consecutive failures outside the start
 // period, and an UNHEALTHY essential container stops the task.
-func (b *Backend) watchContainerHealth(ctx context.Context, id string, p *taskrun.Process, hc containerHealthCheck) {
+func (b *Backend) watchContainerHealth(ctx context.Context, ex execer, id string, p *taskrun.Process, hc containerHealthCheck) {
 	sec := func(v *int32) time.Duration { return time.Duration(*v) * time.Second }
 	started := b.cfg.Clock.Now()
 	timeout := max(b.cfg.Clock.Scale(sec(hc.Timeout)), minCheckTimeout)
@@ -58,7 +58,7 @@ func (b *Backend) watchContainerHealth(ctx context.Context, id string, p *taskru
 		case <-ctx.Done():
 			return
 		}
-		code, err := b.cfg.Runner.Exec(ctx, p, hc.Command, timeout)
+		code, err := ex.Exec(ctx, p, hc.Command, timeout)
 		b.mu.Lock()
 		t, ok := b.st.Tasks[id]
 		if !ok || t.LastStatus != "RUNNING" || t.DesiredStatus != "RUNNING" {

@@ -217,6 +217,8 @@ func (b *Backend) startProcess(ctx context.Context, t *taskRec, td *taskDefRec, 
 		}
 	}
 	hc, hasHC := parseHealthCheck(c.HealthCheck)
+	ex, canExec := b.cfg.Runner.(execer)
+	hasHC = hasHC && canExec
 	t.HealthChecked = hasHC
 	image := c.Image
 	for _, p := range pinned {
@@ -285,7 +287,7 @@ func (b *Backend) startProcess(ctx context.Context, t *taskRec, td *taskDefRec, 
 		}
 		b.setTaskStatus(t, "RUNNING")
 		if hasHC {
-			b.wg.Go(func() { b.watchContainerHealth(ctx, id, p, hc) })
+			b.wg.Go(func() { b.watchContainerHealth(ctx, ex, id, p, hc) })
 		}
 		if len(t.TargetGroups) > 0 && b.cfg.ELB != nil {
 			for _, tg := range t.TargetGroups {
