@@ -244,13 +244,17 @@ environments:
 `
 
 // TestDeployBlueGreen creates an environment with ship up on a real
-// localcloud (no test listener: the deploywatch smoke test cannot resolve
-// the load balancer's DNS name locally) and runs ship deploy twice with
+// localcloud and runs ship deploy twice with
 // steady traffic through the production listener: every request answers
 // 200 across both blue/green switches, a deploy started while one is in
 // flight refuses with exit 7, ship status shows the revision that runs,
 // and the ledger has both requests. Then the rollbacks, and a last ship up
 // that moves nothing live.
+//
+// The environment has no test listener, so no smoke-test hook: the hook
+// calls the test listener by the load balancer's DNS name, which the local
+// cloud does not resolve, and it timed out in some runs (see the report
+// in tools/ship/README.md).
 func TestDeployBlueGreen(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts localcloud and runs two blue/green deployments")
@@ -281,9 +285,29 @@ func TestDeployBlueGreen(t *testing.T) {
 		t.Fatal(err)
 	}
 	upArgs := []string{"up", "--yes", "--manifest", mpath, "--package", appDir, "--lambda", lambdaDir, "--poll", "100ms", "--timeout", "2m"}
-	if stdout, stderr, code := shipIn(ctx, upArgs...); code != exitOK {
+	stdout, stderr, code := shipIn(ctx, upArgs...)
+	if code != exitOK {
 		t.Fatalf("ship up exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
+	for _, want := range []string{"stack shipyard-local-bootstrap: create", "stack shipyard-local-environment: create", "CREATE_COMPLETE",
+		"deploywatch package s3://", "first deployment", "SUCCEEDED: SUCCESSFUL", "up to date"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("ship up output lacks %q:\n%s", want, stdout)
+		}
+	}
+	t.Logf("ship up from nothing took %s", time.Since(start).Round(time.Millisecond))
+	// Again, nothing to do: same templates, same package, the service left alone.
+	again := time.Now()
+	stdout, stderr, code = shipIn(ctx, upArgs...)
+	if code != exitOK {
+		t.Fatalf("second ship up exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"stack shipyard-local-bootstrap: no changes", "stack shipyard-local-environment: no changes", "uploaded false", "service shipyard exists"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("second ship up output lacks %q:\n%s", want, stdout)
+		}
+	}
+	t.Logf("second ship up took %s", time.Since(again).Round(time.Millisecond))
 	outs, err := deploy.Outputs(ctx, cf, stack.EnvironmentName(spec))
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +328,7 @@ func TestDeployBlueGreen(t *testing.T) {
 
 	// Deploy 1, as JSON lines.
 	d1 := time.Now()
-	stdout, stderr, code := shipIn(ctx, append(args, "--env-var", "DEPLOY=1", "--output", "json")...)
+	stdout, stderr, code = shipIn(ctx, append(args, "--env-var", "DEPLOY=1", "--output", "json")...)
 	if code != exitOK {
 		t.Fatalf("ship deploy (1) exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
