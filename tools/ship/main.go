@@ -1,13 +1,17 @@
 // Command ship is the deploy CLI app developers use. It reads ship.yaml,
-// renders the environment's CloudFormation stacks and, in later commands,
-// deploys and watches the service.
+// renders the environment's CloudFormation stacks, and deploys and watches
+// the service with native ECS blue/green (README.md):
 //
-// This version has two commands:
-//
+//	ship up       [--env NAME] [--yes]
+//	ship deploy   [--env NAME] [--image REF] [--env-var K=V ...] [--output json]
+//	ship status   [--env NAME] [--watch]
+//	ship rollback [--env NAME] [--to REVISION]
+//	ship local    up|down|status
 //	ship template [--env NAME] [--stack bootstrap|environment] [--live]
 //	ship validate [--env NAME]
 //
-// Exit codes: 0 success, 1 failure, 2 usage or configuration error.
+// Exit codes: 0 success, 1 failure, 2 usage or configuration error; the
+// deployment outcomes 3–7 and 130 are platform/deploy's.
 package main
 
 import (

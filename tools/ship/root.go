@@ -50,7 +50,9 @@ func (a *app) rootCommand() *cobra.Command {
 		Long: `ship renders and deploys the service described in ship.yaml.
 
 Every environment command takes --env (default local). Exit codes: 0 success,
-1 failure, 2 usage or configuration error.`,
+1 failure, 2 usage or configuration error; 3 rolled back by an alarm, 4 failed
+health checks or hook, 5 timed out watching, 6 stopped on request, 7 another
+deployment in flight, 130 interrupted watching (the deployment goes on).`,
 		Version:       version + " (" + commit + ")",
 		SilenceUsage:  true,
 		SilenceErrors: true,
