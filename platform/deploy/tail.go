@@ -40,13 +40,19 @@ const maxTaskLogs = 2
 // task definition's first container.
 func (e *Engine) TargetLogs(ctx context.Context, rev string, n int) ([]TaskLog, error) {
 	revs, err := e.Tasks.DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: []string{rev}})
-	if err != nil || len(revs.ServiceRevisions) == 0 {
-		return nil, fmt.Errorf("describe service revision %s: %v", rev, err)
+	if err != nil {
+		return nil, fmt.Errorf("describe service revision %s: %w", rev, err)
+	}
+	if len(revs.ServiceRevisions) == 0 {
+		return nil, fmt.Errorf("describe service revision %s: not found", rev)
 	}
 	td := aws.ToString(revs.ServiceRevisions[0].TaskDefinition)
 	def, err := e.Tasks.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(td)})
-	if err != nil || len(def.TaskDefinition.ContainerDefinitions) == 0 {
-		return nil, fmt.Errorf("describe task definition %s: %v", td, err)
+	if err != nil {
+		return nil, fmt.Errorf("describe task definition %s: %w", td, err)
+	}
+	if def.TaskDefinition == nil || len(def.TaskDefinition.ContainerDefinitions) == 0 {
+		return nil, fmt.Errorf("describe task definition %s: it has no container", td)
 	}
 	c := def.TaskDefinition.ContainerDefinitions[0]
 	if c.LogConfiguration == nil || c.LogConfiguration.LogDriver != types.LogDriverAwslogs {

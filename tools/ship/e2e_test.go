@@ -454,7 +454,7 @@ func TestDeployBlueGreen(t *testing.T) {
 		t.Errorf("ledger deployments with a requester that succeeded = %d, want 2 (%+v)", requested, ds)
 	}
 
-	rollbacks(t, ctx, mpath, url, args, ecsc, cluster, svcName)
+	rollbacks(ctx, t, mpath, url, args, ecsc, cluster, svcName)
 
 	t.Logf("end to end in %s", time.Since(start).Round(time.Millisecond))
 }
@@ -466,7 +466,7 @@ func TestDeployBlueGreen(t *testing.T) {
 // deployment rolls it back, and the interrupted deploy exits 6; Ctrl-C
 // stops a deploy's watch (exit 130) and not the deployment, which ship
 // status shows and follows. No request fails throughout.
-func rollbacks(t *testing.T, ctx context.Context, mpath, url string, args []string, ecsc *ecs.Client, cluster, svcName string) {
+func rollbacks(ctx context.Context, t *testing.T, mpath, url string, args []string, ecsc *ecs.Client, cluster, svcName string) {
 	tr := startTraffic(url)
 	defer func() {
 		tr.halt()
@@ -517,7 +517,7 @@ func rollbacks(t *testing.T, ctx context.Context, mpath, url string, args []stri
 			return err == nil && len(out.ServiceDeployments) > 0
 		})
 	}()
-	stdout, stderr, code = shipIn(ictx, append(args, "--env-var", "DEPLOY=5")...)
+	_, stderr, code = shipIn(ictx, append(args, "--env-var", "DEPLOY=5")...)
 	if code != deploy.ExitInterrupted || !strings.Contains(stderr, "ship status --watch") {
 		t.Errorf("interrupted ship deploy: exit %d, stderr %q; want %d saying ship status --watch follows it", code, stderr, deploy.ExitInterrupted)
 	}

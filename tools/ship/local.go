@@ -215,7 +215,7 @@ func (a *app) localUp(ctx context.Context, o localOptions) (localState, bool, er
 	for !answers(ctx, o.addr) {
 		select {
 		case err := <-exited:
-			return localState{}, false, fmt.Errorf("start localcloud: it exited (%v); see %s", err, logPath)
+			return localState{}, false, fmt.Errorf("start localcloud: it exited (%w); see %s", err, logPath)
 		case <-deadline.C:
 			_ = cmd.Process.Kill()
 			return localState{}, false, fmt.Errorf("start localcloud: %s did not answer within 30s; see %s", o.addr, logPath)

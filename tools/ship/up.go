@@ -264,8 +264,11 @@ func (a *app) createService(ctx context.Context, t *target, b *service.Builder, 
 		return fmt.Errorf("create service %s: %w", t.engine.Service.Name, err)
 	}
 	out, err := ecsc.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(t.engine.Service.Cluster), Service: aws.String(t.engine.Service.Name)})
-	if err != nil || len(out.ServiceDeployments) == 0 {
-		return fmt.Errorf("find the first deployment of %s: %v; follow it with ship status --watch", t.engine.Service.Name, err)
+	if err != nil {
+		return fmt.Errorf("find the first deployment of %s: %w; follow it with ship status --watch", t.engine.Service.Name, err)
+	}
+	if len(out.ServiceDeployments) == 0 {
+		return fmt.Errorf("find the first deployment of %s: none yet; follow it with ship status --watch", t.engine.Service.Name)
 	}
 	arn := aws.ToString(out.ServiceDeployments[0].ServiceDeploymentArn)
 	p.event("started", fmt.Sprintf("service %s created with %s; first deployment %s", t.engine.Service.Name, family(td), arn), map[string]any{"deployment": arn, "taskDefinition": td})
