@@ -165,7 +165,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
-	s.Add(s.CloudFormation)
+	// Not through Add: Close stops it before everything else (see Close).
+	s.CloudFormation.Register(s.Mux)
 	return s, nil
 }
 
@@ -202,9 +203,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close stops every backend, last added first, and reports all failures.
+// Close stops every backend and reports all failures. CloudFormation goes
+// first: its stack operations provision through the other backends, including
+// those main adds after New, so stopping it while they still run lets an
+// operation in flight fail cleanly instead of against closed services. The
+// rest stop last added first.
 func (s *Server) Close() error {
 	var errs []error
+	if s.CloudFormation != nil {
+		if err := s.CloudFormation.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		if err := s.closers[i].Close(); err != nil {
 			errs = append(errs, err)
