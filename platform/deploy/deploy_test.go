@@ -56,6 +56,12 @@ func TestSnapshotLine(t *testing.T) {
 	if got := s.Line(); got != want {
 		t.Errorf("Line() = %q, want %q", got, want)
 	}
+	// The service alone, with no deployment: no status, no leading bar.
+	s.Status, s.Stage, s.BakeLeft = "", "", 0
+	want = "prod blue 0 green 100 | blue 2 healthy | green 1 healthy, 1 initial | alarms a=INSUFFICIENT_DATA b=OK"
+	if got := s.Line(); got != want {
+		t.Errorf("Line() without a deployment = %q, want %q", got, want)
+	}
 }
 
 // ecsServer answers the ECS JSON protocol from canned bodies per operation

@@ -72,10 +72,7 @@ func (s Snapshot) Final() bool {
 // Line is the snapshot as one line for people.
 func (s Snapshot) Line() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s", s.Status)
-	if s.Stage != "" {
-		fmt.Fprintf(&b, " %s", s.Stage)
-	}
+	b.WriteString(strings.TrimSpace(s.Status + " " + s.Stage))
 	if s.Production != nil {
 		fmt.Fprintf(&b, " | prod blue %d green %d", s.Production["blue"], s.Production["green"])
 	}
@@ -102,7 +99,7 @@ func (s Snapshot) Line() string {
 	if s.BakeLeft > 0 {
 		fmt.Fprintf(&b, " | bake %s left", s.BakeLeft.Round(time.Second))
 	}
-	return b.String()
+	return strings.TrimPrefix(b.String(), " | ")
 }
 
 func counts(c map[string]int) string {

@@ -54,9 +54,15 @@ func defaultLocalOptions() localOptions {
 	return localOptions{addr: "127.0.0.1:4566", timeScale: 0.1, portOffset: 8000}
 }
 
-// localDir is .localcloud beside the manifest.
+// localDir is .localcloud beside the manifest, absolute: the local cloud
+// runs its tasks in directories of their own and must find its state from
+// there.
 func (a *app) localDir() string {
-	return filepath.Join(filepath.Dir(a.manifestPath), ".localcloud")
+	dir := filepath.Join(filepath.Dir(a.manifestPath), ".localcloud")
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }
 
 func (a *app) localCommand() *cobra.Command {

@@ -170,6 +170,9 @@ func outcomeError(o deploy.Outcome) error {
 		next = "the new revision tripped " + strings.Join(o.TriggeredAlarms, ", ") + " and ECS rolled it back; look at its logs (ship logs) and the alarm, fix, and deploy again"
 	case deploy.ClassFailed:
 		next = "the new revision never became healthy or its lifecycle hook failed, and production stayed on the old one; its last log lines are above"
+		if o.Status == "ROLLBACK_FAILED" {
+			next = "the new revision never became healthy or its lifecycle hook failed, and there was no earlier revision to roll back to; its last log lines are above: fix it and deploy again"
+		}
 	case deploy.ClassStopped:
 		next = "the deployment was stopped or rolled back on request"
 	case deploy.ClassTimeout, deploy.ClassInterrupted:
