@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/shipyard-ecs/shipyard/platform/deploy"
+	"github.com/shipyard-ecs/shipyard/platform/ledger"
 )
 
 func TestClassify(t *testing.T) {
@@ -110,5 +111,60 @@ func TestStartRefusesInFlight(t *testing.T) {
 	}
 	if got := strings.Join(srv.calls, ","); got != "ListServiceDeployments" {
 		t.Errorf("calls = %s, want only ListServiceDeployments (no UpdateService)", got)
+	}
+}
+
+// ledgerFunc is a ledger whose Get answers from a function.
+type ledgerFunc func(ledger.Key) (ledger.Deployment, error)
+
+func (f ledgerFunc) Record(context.Context, ledger.Observation) (ledger.Result, error) {
+	return ledger.Result{}, nil
+}
+func (f ledgerFunc) Get(_ context.Context, k ledger.Key) (ledger.Deployment, error) { return f(k) }
+
+// TestWatchEnforcedAlarm: a rollback requested with StopServiceDeployment
+// is the deploywatch Lambda's answer to an alarm when the ledger says so,
+// and a person's otherwise.
+func TestWatchEnforcedAlarm(t *testing.T) {
+	const arn = "arn:aws:ecs:us-east-1:1:service-deployment/c/web/abc"
+	srv := &ecsServer{bodies: map[string]any{
+		"DescribeServiceDeployments": map[string]any{"serviceDeployments": []any{map[string]any{
+			"serviceDeploymentArn": arn, "status": "ROLLBACK_SUCCESSFUL", "createdAt": 1.7e9,
+			"statusReason": "Service deployment rolled back because a rollback was requested with StopServiceDeployment.",
+			"rollback":     map[string]any{"reason": "Service deployment rolled back because a rollback was requested with StopServiceDeployment."},
+		}}},
+	}}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	client := ecs.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), BaseEndpoint: aws.String(hs.URL)})
+	tests := []struct {
+		name   string
+		action *ledger.Action
+		want   deploy.Class
+		alarms []string
+	}{
+		{"by deploywatch", &ledger.Action{Kind: ledger.ActionStopRollback, Alarm: "web-5xx"}, deploy.ClassAlarm, []string{"web-5xx"}},
+		{"dry run", &ledger.Action{Kind: ledger.ActionStopRollback, Alarm: "web-5xx", DryRun: true}, deploy.ClassStopped, nil},
+		{"by a person", nil, deploy.ClassStopped, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var asked ledger.Key
+			e := &deploy.Engine{Service: deploy.Service{Cluster: "c", Name: "web"}, Reader: client,
+				Ledger: ledgerFunc(func(k ledger.Key) (ledger.Deployment, error) {
+					asked = k
+					return ledger.Deployment{Key: k, Enforcement: tt.action}, nil
+				})}
+			o, err := e.Watch(context.Background(), arn, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Class != tt.want || strings.Join(o.TriggeredAlarms, ",") != strings.Join(tt.alarms, ",") {
+				t.Errorf("Watch() = %v %v, want %v %v", o.Class, o.TriggeredAlarms, tt.want, tt.alarms)
+			}
+			if asked.Arn != arn || asked.Cluster != "c" || asked.Service != "web" || asked.CreatedAt.IsZero() {
+				t.Errorf("ledger asked for %+v, want the deployment's key", asked)
+			}
+		})
 	}
 }

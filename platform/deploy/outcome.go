@@ -96,6 +96,12 @@ func (e *Engine) outcome(ctx context.Context, s Snapshot, start time.Time) Outco
 	if s.RollbackReason != "" {
 		o.Reason = s.RollbackReason
 	}
+	if o.Class == ClassStopped {
+		if alarm := e.enforcedAlarm(ctx, s); alarm != "" {
+			o.Class, o.TriggeredAlarms = ClassAlarm, []string{alarm}
+			o.Reason += " (deploywatch stopped it: alarm " + alarm + ")"
+		}
+	}
 	if o.Class != ClassSucceeded && e.Tasks != nil && e.Logs != nil && s.Target.Revision != "" {
 		logs, err := e.TargetLogs(ctx, s.Target.Revision, 20)
 		if err != nil {

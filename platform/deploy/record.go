@@ -7,9 +7,10 @@ import (
 	"github.com/shipyard-ecs/shipyard/platform/ledger"
 )
 
-// recorder is the part of the ledger the engine writes.
+// recorder is the part of the ledger the engine writes and reads.
 type recorder interface {
 	Record(ctx context.Context, o ledger.Observation) (ledger.Result, error)
+	Get(ctx context.Context, k ledger.Key) (ledger.Deployment, error)
 }
 
 // Request is who asked for a deployment, and of what.
@@ -76,4 +77,23 @@ func (e *Engine) RecordOutcome(ctx context.Context, s Snapshot) error {
 		return fmt.Errorf("record the outcome in the ledger: %w", err)
 	}
 	return nil
+}
+
+// enforcedAlarm is the alarm for which the deploywatch Lambda stopped the
+// deployment, from the ledger, or "". Its StopServiceDeployment looks to
+// ECS like any other request, so only the ledger tells an alarm's rollback
+// from a person's.
+func (e *Engine) enforcedAlarm(ctx context.Context, s Snapshot) string {
+	if e.Ledger == nil || s.CreatedAt.IsZero() {
+		return ""
+	}
+	d, err := e.Ledger.Get(ctx, ledger.Key{Cluster: e.Service.Cluster, Service: e.Service.Name, Arn: s.Arn, CreatedAt: s.CreatedAt})
+	if err != nil {
+		e.log().Debug("read the deployment's enforcement from the ledger", "err", err)
+		return ""
+	}
+	if a := d.Enforcement; a != nil && !a.DryRun && a.Kind == ledger.ActionStopRollback {
+		return a.Alarm
+	}
+	return ""
 }
