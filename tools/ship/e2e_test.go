@@ -23,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -454,19 +456,20 @@ func TestDeployBlueGreen(t *testing.T) {
 		t.Errorf("ledger deployments with a requester that succeeded = %d, want 2 (%+v)", requested, ds)
 	}
 
-	rollbacks(ctx, t, mpath, url, args, ecsc, cluster, svcName)
+	rollbacks(ctx, t, cfg, mpath, url, args, ecsc, cluster, svcName, strings.Split(outs[stack.OutputDeploymentAlarms], ",")[0])
 
 	t.Logf("end to end in %s", time.Since(start).Round(time.Millisecond))
 }
 
 // rollbacks continues TestDeployBlueGreen on its service (revision 3
-// running, 2 before it): a revision that never gets healthy is rolled back
+// running, 2 before it): an alarm during the bake rolls a deployment back
+// with exit 3, naming the alarm; a revision that never gets healthy is rolled back
 // with exit 4 and its tasks' last log lines; ship rollback with nothing in
 // flight redeploys the last good revision; ship rollback during a
 // deployment rolls it back, and the interrupted deploy exits 6; Ctrl-C
 // stops a deploy's watch (exit 130) and not the deployment, which ship
 // status shows and follows. No request fails throughout.
-func rollbacks(ctx context.Context, t *testing.T, mpath, url string, args []string, ecsc *ecs.Client, cluster, svcName string) {
+func rollbacks(ctx context.Context, t *testing.T, cfg aws.Config, mpath, url string, args []string, ecsc *ecs.Client, cluster, svcName, alarm string) {
 	tr := startTraffic(url)
 	defer func() {
 		tr.halt()
@@ -484,7 +487,45 @@ func rollbacks(ctx context.Context, t *testing.T, mpath, url string, args []stri
 		return family(aws.ToString(out.Services[0].TaskDefinition))
 	}
 
+	// An alarm in ALARM during the bake rolls the deployment back: exit 3,
+	// naming the alarm.
 	d := time.Now()
+	type result struct {
+		stdout, stderr string
+		code           int
+	}
+	done := make(chan result, 1)
+	go func() {
+		o, e, c := shipIn(ctx, append(args, "--env-var", "DEPLOY=alarm")...)
+		done <- result{o, e, c}
+	}()
+	eventually(t, "the deployment bakes", 60*time.Second, func() bool {
+		out, err := ecsc.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: aws.String(svcName),
+			Status: []ecstypes.ServiceDeploymentStatus{ecstypes.ServiceDeploymentStatusInProgress}})
+		if err != nil || len(out.ServiceDeployments) == 0 {
+			return false
+		}
+		ds, err := ecsc.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(out.ServiceDeployments[0].ServiceDeploymentArn)}})
+		return err == nil && len(ds.ServiceDeployments) == 1 && ds.ServiceDeployments[0].LifecycleStage == ecstypes.ServiceDeploymentLifecycleStageBakeTime
+	})
+	cw := cloudwatch.NewFromConfig(cfg)
+	if _, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(alarm), StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("e2e drill")}); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.code != deploy.ExitAlarm || !strings.Contains(r.stdout, "triggered alarms: "+alarm) {
+		t.Errorf("ship deploy rolled back by an alarm: exit %d, want %d naming %s\nstdout:\n%s\nstderr:\n%s", r.code, deploy.ExitAlarm, alarm, r.stdout, r.stderr)
+	}
+	if got, want := running(), "shipyard-local:3"; got != want {
+		t.Errorf("service runs %s after the alarm's rollback, want %s", got, want)
+	}
+	eventually(t, "the alarm is OK again", 30*time.Second, func() bool {
+		out, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{alarm}})
+		return err == nil && len(out.MetricAlarms) == 1 && out.MetricAlarms[0].StateValue != cwtypes.StateValueAlarm
+	})
+	t.Logf("alarm rollback took %s", time.Since(d).Round(time.Millisecond))
+
+	d = time.Now()
 	stdout, stderr, code := shipIn(ctx, append(args, "--env-var", "APP_FAULT=health")...)
 	if code != deploy.ExitFailed || !strings.Contains(stdout, "last lines:") {
 		t.Errorf("ship deploy of an unhealthy revision: exit %d, want %d with its tasks' last log lines\nstdout:\n%s\nstderr:\n%s", code, deploy.ExitFailed, stdout, stderr)
@@ -517,7 +558,7 @@ func rollbacks(ctx context.Context, t *testing.T, mpath, url string, args []stri
 			return err == nil && len(out.ServiceDeployments) > 0
 		})
 	}()
-	_, stderr, code = shipIn(ictx, append(args, "--env-var", "DEPLOY=5")...)
+	_, stderr, code = shipIn(ictx, append(args, "--env-var", "DEPLOY=6")...)
 	if code != deploy.ExitInterrupted || !strings.Contains(stderr, "ship status --watch") {
 		t.Errorf("interrupted ship deploy: exit %d, stderr %q; want %d saying ship status --watch follows it", code, stderr, deploy.ExitInterrupted)
 	}
@@ -529,19 +570,14 @@ func rollbacks(ctx context.Context, t *testing.T, mpath, url string, args []stri
 	if code != exitOK || !strings.Contains(stdout, "SUCCEEDED: SUCCESSFUL") {
 		t.Errorf("ship status --watch: exit %d, want the interrupted deployment followed to SUCCESSFUL\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	if got, want := running(), "shipyard-local:5"; got != want {
+	if got, want := running(), "shipyard-local:6"; got != want {
 		t.Errorf("service runs %s after the interrupted deployment ended, want %s", got, want)
 	}
 	t.Logf("interrupted deploy, re-attached, took %s", time.Since(d).Round(time.Millisecond))
 
 	d = time.Now()
-	type result struct {
-		stdout, stderr string
-		code           int
-	}
-	done := make(chan result, 1)
 	go func() {
-		o, e, c := shipIn(ctx, append(args, "--env-var", "DEPLOY=6")...)
+		o, e, c := shipIn(ctx, append(args, "--env-var", "DEPLOY=7")...)
 		done <- result{o, e, c}
 	}()
 	eventually(t, "the deploy to roll back is in flight", 60*time.Second, func() bool {
@@ -553,11 +589,11 @@ func rollbacks(ctx context.Context, t *testing.T, mpath, url string, args []stri
 	if code != exitOK || !strings.Contains(stdout, "asked ECS to roll back") || !strings.Contains(stdout, "ROLLBACK_SUCCESSFUL") {
 		t.Errorf("ship rollback during a deployment: exit %d, want 0 after ROLLBACK_SUCCESSFUL\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	r := <-done
+	r = <-done
 	if r.code != deploy.ExitStopped {
 		t.Errorf("the rolled-back ship deploy exit code = %d, want %d (stopped on request)\nstdout:\n%s\nstderr:\n%s", r.code, deploy.ExitStopped, r.stdout, r.stderr)
 	}
-	if got, want := running(), "shipyard-local:5"; got != want {
+	if got, want := running(), "shipyard-local:6"; got != want {
 		t.Errorf("service runs %s after rolling the deployment back, want %s", got, want)
 	}
 	t.Logf("rollback in flight took %s", time.Since(d).Round(time.Millisecond))
