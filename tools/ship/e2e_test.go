@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -287,7 +288,16 @@ func TestDeployBlueGreen(t *testing.T) {
 		t.Fatal(err)
 	}
 	upArgs := []string{"up", "--yes", "--manifest", mpath, "--package", appDir, "--lambda", lambdaDir, "--poll", "100ms", "--timeout", "2m"}
-	stdout, stderr, code := shipIn(ctx, upArgs...)
+	planArgs := []string{"plan", "--manifest", mpath, "--lambda", lambdaDir}
+	// ship plan on nothing: everything to create (exit 2), nothing created.
+	stdout, stderr, code := shipIn(ctx, planArgs...)
+	if code != exitChanges || !strings.Contains(stdout, "stack shipyard-local-bootstrap: create with") || !strings.Contains(stdout, "service: created") {
+		t.Errorf("ship plan on an empty cloud: exit %d, want %d listing what ship up creates\nstdout:\n%s\nstderr:\n%s", code, exitChanges, stdout, stderr)
+	}
+	if _, err := deploy.Outputs(ctx, cf, stack.BootstrapName(spec)); !errors.Is(err, deploy.ErrStackNotFound) {
+		t.Errorf("after ship plan, the bootstrap stack: %v, want it not created", err)
+	}
+	stdout, stderr, code = shipIn(ctx, upArgs...)
 	if code != exitOK {
 		t.Fatalf("ship up exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -310,6 +320,10 @@ func TestDeployBlueGreen(t *testing.T) {
 		}
 	}
 	t.Logf("second ship up took %s", time.Since(again).Round(time.Millisecond))
+	stdout, stderr, code = shipIn(ctx, planArgs...)
+	if code != exitOK || strings.Count(stdout, ": no changes") != 2 || !strings.Contains(stdout, "exists; left alone") {
+		t.Errorf("ship plan after ship up: exit %d, want 0 with no changes\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
 	outs, err := deploy.Outputs(ctx, cf, stack.EnvironmentName(spec))
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@
 // the service with native ECS blue/green (README.md):
 //
 //	ship up       [--env NAME] [--yes]
+//	ship plan     [--env NAME]
 //	ship deploy   [--env NAME] [--image REF] [--env-var K=V ...] [--output json]
 //	ship status   [--env NAME] [--watch]
 //	ship rollback [--env NAME] [--to REVISION]

@@ -103,13 +103,7 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 		return err
 	}
 
-	// Stamped with the last commit of its own sources and the platform it
-	// builds on, so that commits elsewhere leave the package, its key and
-	// the stack as they are.
-	lambdaDir := a.rel(f.lambda)
-	git := gitInfo(ctx, lambdaDir, lambdaDir, a.rel("platform"))
-	goos, goarch := lambdaPlatform(spec, local != nil || spec.Env == localEnv)
-	pkg, err := bundle.Build(ctx, image.Options{Dir: lambdaDir, Package: ".", OS: goos, Arch: goarch, Version: git.version, Commit: git.commit}, "deploywatch")
+	pkg, err := a.deploywatchPackage(ctx, spec, local, f.lambda)
 	if err != nil {
 		return err
 	}
@@ -117,7 +111,7 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 	if err != nil {
 		return err
 	}
-	p.event("package", fmt.Sprintf("deploywatch package s3://%s/%s (%s/%s, %.1f MB, uploaded %v)", bucket, pkg.Key, goos, goarch, float64(len(pkg.Zip))/(1<<20), uploaded),
+	p.event("package", fmt.Sprintf("deploywatch package s3://%s/%s (%.1f MB, uploaded %v)", bucket, pkg.Key, float64(len(pkg.Zip))/(1<<20), uploaded),
 		map[string]any{"bucket": bucket, "key": pkg.Key, "uploaded": uploaded})
 
 	// Drift safety: render the weights ECS set, so the update moves no traffic.
@@ -163,6 +157,16 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 	}
 	p.event("up", fmt.Sprintf("up to date; the service answers at %s", t.serviceURL()), map[string]any{"url": t.serviceURL()})
 	return nil
+}
+
+// deploywatchPackage builds the deploywatch Lambda's package, stamped with
+// the last commit of its own sources and the platform it builds on, so that
+// commits elsewhere leave the package, its key and the stack as they are.
+func (a *app) deploywatchPackage(ctx context.Context, spec platform.Spec, local *localState, dir string) (bundle.Package, error) {
+	lambdaDir := a.rel(dir)
+	git := gitInfo(ctx, lambdaDir, lambdaDir, a.rel("platform"))
+	goos, goarch := lambdaPlatform(spec, local != nil || spec.Env == localEnv)
+	return bundle.Build(ctx, image.Options{Dir: lambdaDir, Package: ".", OS: goos, Arch: goarch, Version: git.version, Commit: git.commit}, "deploywatch")
 }
 
 // rel resolves a directory relative to ship.yaml's.
