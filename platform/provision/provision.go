@@ -228,9 +228,11 @@ func (p *Provisioner) Execute(ctx context.Context, cs *ChangeSet, progress func(
 	seen := map[string]bool{}
 	var failures []string
 	for {
+		// Events are progress: one that could not be read is read on the
+		// next look (seen keeps each once); the stack's status decides.
 		evs, err := p.newEvents(ctx, cs.Stack, since, seen)
-		if err != nil {
-			return err
+		if err != nil && p.Logger != nil {
+			p.Logger.Warn("read stack events", "stack", cs.Stack, "err", err)
 		}
 		for _, e := range evs {
 			if strings.HasSuffix(e.Status, "_FAILED") && e.Reason != "" {

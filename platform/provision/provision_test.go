@@ -28,7 +28,9 @@ func template(visibility int) string {
 // resource by name, all against localcloud's CloudFormation.
 func TestPlanExecute(t *testing.T) {
 	cloud := ledgertest.Localcloud(t)
-	cf := cloudformation.NewFromConfig(ledgertest.Config(cloud.Endpoint))
+	cfg := ledgertest.Config(cloud.Endpoint)
+	cfg.RetryMaxAttempts = 0 // the SDK's default retries, as ship has them
+	cf := cloudformation.NewFromConfig(cfg)
 	p := &provision.Provisioner{CF: cf, Events: cf, Poll: 50 * time.Millisecond}
 	ctx := context.Background()
 	s := provision.Stack{Name: "provision-test", Template: template(30)}
