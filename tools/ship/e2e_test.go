@@ -466,8 +466,18 @@ func TestDeployBlueGreen(t *testing.T) {
 			requested++
 		}
 	}
-	if requested != 2 {
-		t.Errorf("ledger deployments with a requester that succeeded = %d, want 2 (%+v)", requested, ds)
+	if requested != 3 {
+		t.Errorf("ledger deployments with a requester that succeeded = %d, want 3: the service's creation and both deploys (%+v)", requested, ds)
+	}
+	stdout, stderr, code = shipIn(ctx, "history", "--manifest", mpath, "--output", "json")
+	var hist []historyEntry
+	if err := json.Unmarshal([]byte(stdout), &hist); code != exitOK || err != nil || len(hist) < 3 || hist[0].Status != "SUCCESSFUL" || hist[0].User == "" ||
+		!strings.HasSuffix(hist[0].TaskDefinition, ":3") || !strings.Contains(hist[0].Image, "@sha256:") {
+		t.Errorf("ship history --output json: exit %d, %v; want the newest first, deploy 2 SUCCESSFUL with who and what\nstdout:\n%s\nstderr:\n%s", code, err, stdout, stderr)
+	}
+	stdout, _, _ = shipIn(ctx, "history", "--manifest", mpath, "-n", "2")
+	if lines := strings.Split(strings.TrimSpace(stdout), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], "WHEN") || !strings.Contains(lines[1], "shipyard-local:3") {
+		t.Errorf("ship history -n 2 =\n%s\nwant a header and two rows, deploy 2's first", stdout)
 	}
 
 	rollbacks(ctx, t, cfg, mpath, url, args, ecsc, cluster, svcName, strings.Split(outs[stack.OutputDeploymentAlarms], ",")[0])

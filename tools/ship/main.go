@@ -7,6 +7,7 @@
 //	ship deploy   [--env NAME] [--image REF] [--env-var K=V ...] [--output json]
 //	ship status   [--env NAME] [--watch]
 //	ship rollback [--env NAME] [--to REVISION]
+//	ship history  [--env NAME] [-n N]
 //	ship local    up|down|status
 //	ship template [--env NAME] [--stack bootstrap|environment] [--live]
 //	ship validate [--env NAME]

@@ -274,7 +274,12 @@ func (a *app) createService(ctx context.Context, t *target, b *service.Builder, 
 	if len(out.ServiceDeployments) == 0 {
 		return fmt.Errorf("find the first deployment of %s: none yet; follow it with ship status --watch", t.engine.Service.Name)
 	}
-	arn := aws.ToString(out.ServiceDeployments[0].ServiceDeploymentArn)
+	first := out.ServiceDeployments[0]
+	arn := aws.ToString(first.ServiceDeploymentArn)
+	req := deploy.Request{User: currentUser(a.getenv), GitCommit: git.commit, Dirty: git.dirty, Image: ref, Version: version}
+	if err := t.engine.RecordRequest(ctx, deploy.Started{Arn: arn, CreatedAt: aws.ToTime(first.CreatedAt), TaskDefinition: td}, req); err != nil {
+		a.logger.Warn("the ledger did not take the request; the deployment goes on", "err", err)
+	}
 	p.event("started", fmt.Sprintf("service %s created with %s; first deployment %s", t.engine.Service.Name, family(td), arn), map[string]any{"deployment": arn, "taskDefinition": td})
 	return a.watch(ctx, t, arn, w, p, false)
 }
