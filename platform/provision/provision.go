@@ -227,9 +227,10 @@ func (p *Provisioner) Execute(ctx context.Context, cs *ChangeSet, progress func(
 	}
 	seen := map[string]bool{}
 	var failures []string
-	for {
-		// Events are progress: one that could not be read is read on the
-		// next look (seen keeps each once); the stack's status decides.
+	// emit hands new events to progress. Events are progress: one read that
+	// fails is read on the next look (seen keeps each once); the stack's
+	// status decides.
+	emit := func() {
 		evs, err := p.newEvents(ctx, cs.Stack, since, seen)
 		if err != nil && p.Logger != nil {
 			p.Logger.Warn("read stack events", "stack", cs.Stack, "err", err)
@@ -242,16 +243,24 @@ func (p *Provisioner) Execute(ctx context.Context, cs *ChangeSet, progress func(
 				progress(e)
 			}
 		}
+	}
+	for {
+		emit()
 		st, err := p.status(ctx, cs.Stack)
 		if err != nil {
 			return err
 		}
 		s := string(st.StackStatus)
 		switch {
-		case s == "CREATE_COMPLETE" || s == "UPDATE_COMPLETE":
-			return nil
 		case strings.HasSuffix(s, "_IN_PROGRESS"), s == "":
+		case s == "CREATE_COMPLETE" || s == "UPDATE_COMPLETE":
+			emit() // what happened between the last look and the status
+			return nil
 		default:
+			emit()
+			if len(failures) == 0 && aws.ToString(st.StackStatusReason) != "" {
+				failures = append(failures, aws.ToString(st.StackStatusReason))
+			}
 			return fmt.Errorf("stack %s ended %s: %s; fix the cause and run ship up again", cs.Stack, s, strings.Join(failures, "; "))
 		}
 		if err := p.sleep(ctx); err != nil {
