@@ -95,6 +95,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.stateDir == "" {
 		return usage("--state must name a directory")
 	}
+	// Tasks run with their own working directory, so every path handed to
+	// them (the unpacked image, the entrypoint) must not depend on ours.
+	abs, err := filepath.Abs(o.stateDir)
+	if err != nil {
+		return usage("--state %q: %v", o.stateDir, err)
+	}
+	o.stateDir = abs
 	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return usage("--log-level %q: want debug, info, warn or error", *level)
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,15 +18,22 @@ import (
 )
 
 func TestParseFlags(t *testing.T) {
+	// A relative --state is made absolute: tasks run in their own working
+	// directory, and a relative image path there names nothing.
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		args    []string
 		want    options
 		wantErr bool
 	}{
-		{"defaults", nil, options{addr: "127.0.0.1:4566", stateDir: ".localcloud", timeScale: 1, logLevel: slog.LevelInfo, portOffset: 8000}, false},
+		{"defaults", nil, options{addr: "127.0.0.1:4566", stateDir: filepath.Join(wd, ".localcloud"), timeScale: 1, logLevel: slog.LevelInfo, portOffset: 8000}, false},
 		{"all set", []string{"--addr", "localhost:5000", "--state", "/tmp/s", "--time-scale", "0.05", "--log-level", "debug", "--listener-port-offset", "-1"},
 			options{addr: "localhost:5000", stateDir: "/tmp/s", timeScale: 0.05, logLevel: slog.LevelDebug, portOffset: -1}, false},
+		{"relative state", []string{"--state", "a/../b"}, options{addr: "127.0.0.1:4566", stateDir: filepath.Join(wd, "b"), timeScale: 1, logLevel: slog.LevelInfo, portOffset: 8000}, false},
 		{"not loopback", []string{"--addr", "0.0.0.0:4566"}, options{}, true},
 		{"no port", []string{"--addr", "127.0.0.1"}, options{}, true},
 		{"zero scale", []string{"--time-scale", "0"}, options{}, true},
