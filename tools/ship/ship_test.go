@@ -226,7 +226,8 @@ func TestTemplateLiveThroughAWS(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 
-	stdout, stderr, code := ship(t, "template", "--live", "--manifest", repoManifest)
+	// production: the environment with a test listener (local has none).
+	stdout, stderr, code := ship(t, "template", "--live", "--env", "production", "--manifest", repoManifest)
 	if code != exitOK {
 		t.Fatalf("template --live = exit %d: %s", code, stderr)
 	}
@@ -259,8 +260,12 @@ func ruleWeights(t *testing.T, doc []byte, rule string) string {
 	if err := json.Unmarshal(doc, &tmpl); err != nil {
 		t.Fatalf("parse template: %v", err)
 	}
+	r, ok := tmpl.Resources[rule]
+	if !ok || len(r.Properties.Actions) == 0 {
+		t.Fatalf("template has no rule %s with actions", rule)
+	}
 	w := map[string]int{}
-	for _, tg := range tmpl.Resources[rule].Properties.Actions[0].ForwardConfig.TargetGroups {
+	for _, tg := range r.Properties.Actions[0].ForwardConfig.TargetGroups {
 		w[tg.TargetGroupArn["Ref"]] = tg.Weight
 	}
 	return fmt.Sprintf("%d/%d", w[stack.LogicalBlueTargetGroup], w[stack.LogicalGreenTargetGroup])
