@@ -56,6 +56,39 @@ bench: ## benchmarks: the app under load against a plain net/http baseline, depl
 	go run ./tools/loadgen/cmd/bench -app bin/app -baseline bin/baseline $(BENCHFLAGS)
 	go test -run '^$$' -bench . -benchtime 200x ./lambdas/deploywatch/...
 
+# The environment the deploy targets act on (ship.yaml); local runs on the
+# local cloud, which ship starts in the background when it is not running.
+ENV ?= local
+
+.PHONY: deploy
+deploy: build ## the main job: ship up (a no-op when nothing changed), then a blue/green ship deploy (ENV=local)
+	./bin/ship up --yes --env $(ENV)
+	./bin/ship deploy --env $(ENV)
+
+.PHONY: up
+up: build ## create or update the stacks and the service (asks first on a terminal)
+	./bin/ship up --env $(ENV)
+
+.PHONY: plan
+plan: build ## show what ship up would change, without changing it
+	./bin/ship plan --env $(ENV)
+
+.PHONY: status
+status: build ## the running revision, tasks, weights, alarms and any deployment in flight
+	./bin/ship status --env $(ENV)
+
+.PHONY: history
+history: build ## past deployments from the ledger
+	./bin/ship history --env $(ENV)
+
+.PHONY: rollback
+rollback: build ## stop the deployment in flight, or redeploy the last good revision
+	./bin/ship rollback --env $(ENV)
+
+.PHONY: local-down
+local-down: build ## stop the local cloud ship started (its state stays in .localcloud/)
+	./bin/ship local down
+
 .PHONY: build
 build: ## build every binary into bin/
 	$(BUILD) -o bin/app ./services/app
