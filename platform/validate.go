@@ -2,6 +2,7 @@ package platform
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -188,7 +189,7 @@ func (s Spec) validateNetwork(v *validator) {
 func (s Spec) validateTask(v *validator) {
 	t := s.Task
 	if mems, ok := fargateSizes[t.CPU]; !ok {
-		v.add("task.cpu", "%d is not a Fargate CPU size; want one of %s", t.CPU, joinInts(sortedKeys(fargateSizes)))
+		v.add("task.cpu", "%d is not a Fargate CPU size; want one of %s", t.CPU, joinInts(slices.Sorted(maps.Keys(fargateSizes))))
 	} else if !slices.Contains(mems, t.Memory) {
 		v.add("task.memory", "%d MiB does not go with task.cpu %d; want one of %s", t.Memory, t.CPU, joinInts(mems))
 	}
@@ -203,7 +204,7 @@ func (s Spec) validateTask(v *validator) {
 	if t.User == "0" || strings.HasPrefix(t.User, "0:") || !uidPattern.MatchString(t.User) {
 		v.add("task.user", "%q is not a non-root numeric uid[:gid]; want e.g. 65532", t.User)
 	}
-	for _, k := range sortedKeys(t.Environment) {
+	for _, k := range slices.Sorted(maps.Keys(t.Environment)) {
 		path := "task.environment." + k
 		if !envKeyPattern.MatchString(k) {
 			v.add(path, "%q is not an environment variable name; want letters, digits and _", k)
@@ -249,13 +250,4 @@ func joinInts(xs []int) string {
 		s[i] = strconv.Itoa(x)
 	}
 	return strings.Join(s, ", ")
-}
-
-func sortedKeys[K int | string, V any](m map[K]V) []K {
-	keys := make([]K, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

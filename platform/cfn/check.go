@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -98,7 +99,7 @@ func Check(template []byte) error {
 	}
 	var errs []error
 	deps := map[string][]string{}
-	for _, id := range sortedKeys(d.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(d.Resources)) {
 		r := d.Resources[id]
 		if r.Condition != "" && d.Conditions[r.Condition] == nil {
 			errs = append(errs, fmt.Errorf("resource %s: condition %s is not defined", id, r.Condition))
@@ -130,14 +131,14 @@ func Check(template []byte) error {
 			}
 		}
 	}
-	for _, name := range sortedKeys(d.Outputs) {
+	for _, name := range slices.Sorted(maps.Keys(d.Outputs)) {
 		for _, ref := range references("output "+name, d.Outputs[name]) {
 			if err := d.resolve(ref); err != nil {
 				errs = append(errs, err)
 			}
 		}
 	}
-	for _, name := range sortedKeys(d.Conditions) {
+	for _, name := range slices.Sorted(maps.Keys(d.Conditions)) {
 		for _, ref := range references("condition "+name, d.Conditions[name]) {
 			if _, ok := d.Parameters[ref.name]; !ok && !slices.Contains(pseudoParameters, ref.name) {
 				errs = append(errs, fmt.Errorf("condition %s: refers to %s, which is not a parameter", name, ref.name))
@@ -191,7 +192,7 @@ func findCycle(deps map[string][]string) []string {
 		state[n] = done
 		return nil
 	}
-	for _, n := range sortedKeys(deps) {
+	for _, n := range slices.Sorted(maps.Keys(deps)) {
 		if state[n] == unvisited {
 			if c := visit(n); c != nil {
 				return c
@@ -199,13 +200,4 @@ func findCycle(deps map[string][]string) []string {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -77,7 +78,7 @@ func LoadSchemas(dir string) (*Schemas, error) {
 }
 
 // Types lists the resource types the schemas cover.
-func (s *Schemas) Types() []string { return sortedKeys(s.types) }
+func (s *Schemas) Types() []string { return slices.Sorted(maps.Keys(s.types)) }
 
 // intrinsic is the schema of an intrinsic function: an object with one key.
 var intrinsic = map[string]any{
@@ -179,7 +180,7 @@ func (s *Schemas) Validate(template []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
-	for _, id := range sortedKeys(d.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(d.Resources)) {
 		r := d.Resources[id]
 		rs, ok := s.types[r.Type]
 		if !ok {
@@ -209,7 +210,7 @@ func (s *Schemas) Validate(template []byte) error {
 			errs = append(errs, s.checkAttribute(d, ref))
 		}
 	}
-	for _, name := range sortedKeys(d.Outputs) {
+	for _, name := range slices.Sorted(maps.Keys(d.Outputs)) {
 		for _, ref := range references("output "+name, d.Outputs[name]) {
 			errs = append(errs, s.checkAttribute(d, ref))
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -742,12 +743,7 @@ func (b *Backend) apiValidateTemplate(ctx context.Context, in *validateTemplateI
 		DeclaredTransforms []string           `xml:"DeclaredTransforms>member"`
 	}
 	out.Parameters = []templateParamXML{}
-	names := make([]string, 0, len(t.Parameters))
-	for n := range t.Parameters {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(t.Parameters)) {
 		p := t.Parameters[n]
 		x := templateParamXML{ParameterKey: n, NoEcho: p.NoEcho, Description: p.Description}
 		if p.Default != nil {
@@ -817,12 +813,7 @@ func (b *Backend) apiGetTemplateSummary(ctx context.Context, in *templateSummary
 		DeclaredTransforms []string          `xml:"DeclaredTransforms>member"`
 	}
 	out.Parameters = []summaryParamXML{}
-	names := make([]string, 0, len(t.Parameters))
-	for n := range t.Parameters {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(t.Parameters)) {
 		p := t.Parameters[n]
 		x := summaryParamXML{ParameterKey: n, ParameterType: p.Type, NoEcho: p.NoEcho, Description: p.Description}
 		if p.Default != nil {

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,7 +34,7 @@ func (b *Backend) batchWriteItem(ctx context.Context, in *BatchWriteItemInput) (
 		return nil, awsproto.Validation(CodeValidation, awsproto.Required("requestItems"))
 	}
 	total := 0
-	for _, name := range sortedKeys(in.RequestItems) {
+	for _, name := range slices.Sorted(maps.Keys(in.RequestItems)) {
 		reqs := in.RequestItems[name]
 		if err := checkTableName(name); err != nil {
 			return nil, err
@@ -64,7 +66,7 @@ func (b *Backend) batchWriteItem(ctx context.Context, in *BatchWriteItemInput) (
 		key, new Item
 	}
 	var writes []write
-	for _, name := range sortedKeys(in.RequestItems) {
+	for _, name := range slices.Sorted(maps.Keys(in.RequestItems)) {
 		t, ok := b.tables[name]
 		if !ok {
 			return nil, tableNotFound()
@@ -145,7 +147,7 @@ func (b *Backend) batchGetItem(ctx context.Context, in *BatchGetItemInput) (any,
 		proj []docPath
 	}
 	gets := map[string]get{}
-	for _, name := range sortedKeys(in.RequestItems) {
+	for _, name := range slices.Sorted(maps.Keys(in.RequestItems)) {
 		ka := in.RequestItems[name]
 		if err := checkTableName(name); err != nil {
 			return nil, err
@@ -167,7 +169,7 @@ func (b *Backend) batchGetItem(ctx context.Context, in *BatchGetItemInput) (any,
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	responses := map[string][]Item{}
-	for _, name := range sortedKeys(gets) {
+	for _, name := range slices.Sorted(maps.Keys(gets)) {
 		g := gets[name]
 		t, ok := b.tables[name]
 		if !ok {

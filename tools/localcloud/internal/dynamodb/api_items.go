@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"context"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -52,7 +53,7 @@ func prepare(in exprIn) (*exprSet, error) {
 		if len(in.names) == 0 {
 			return nil, validation("ExpressionAttributeNames must not be empty")
 		}
-		for _, k := range sortedKeys(in.names) {
+		for _, k := range slices.Sorted(maps.Keys(in.names)) {
 			if !nameKeyRE.MatchString(k) {
 				return nil, validation("ExpressionAttributeNames contains invalid key: Syntax error; key: \"%s\"", k)
 			}
@@ -62,12 +63,12 @@ func prepare(in exprIn) (*exprSet, error) {
 		if len(in.values) == 0 {
 			return nil, validation("ExpressionAttributeValues must not be empty")
 		}
-		for _, k := range sortedKeys(in.values) {
+		for _, k := range slices.Sorted(maps.Keys(in.values)) {
 			if !valueKeyRE.MatchString(k) {
 				return nil, validation("ExpressionAttributeValues contains invalid key: Syntax error; key: \"%s\"", k)
 			}
 		}
-		for _, k := range sortedKeys(in.values) {
+		for _, k := range slices.Sorted(maps.Keys(in.values)) {
 			v := in.values[k]
 			if msg := v.validate(); msg != "" {
 				return nil, validation("ExpressionAttributeValues contains invalid value: %s for key %s", msg, k)
@@ -104,12 +105,12 @@ func prepare(in exprIn) (*exprSet, error) {
 		}
 	}
 	var unusedNames, unusedValues []string
-	for _, k := range sortedKeys(in.names) {
+	for _, k := range slices.Sorted(maps.Keys(in.names)) {
 		if !ctx.usedNames[k] {
 			unusedNames = append(unusedNames, k)
 		}
 	}
-	for _, k := range sortedKeys(in.values) {
+	for _, k := range slices.Sorted(maps.Keys(in.values)) {
 		if !ctx.usedValues[k] {
 			unusedValues = append(unusedValues, k)
 		}

@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -422,7 +423,7 @@ func (b *Backend) listTables(ctx context.Context, in *listTablesInput) (any, err
 	defer b.mu.Unlock()
 	names := []string{}
 	var last string
-	for _, n := range sortedKeys(b.tables) {
+	for _, n := range slices.Sorted(maps.Keys(b.tables)) {
 		if n <= in.ExclusiveStartTableName {
 			continue
 		}

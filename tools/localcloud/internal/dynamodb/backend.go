@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -244,7 +246,7 @@ func (b *Backend) Register(m *awsproto.Mux) {
 
 func (b *Backend) saveCatalogLocked() error {
 	var cat catalog
-	for _, name := range sortedKeys(b.tables) {
+	for _, name := range slices.Sorted(maps.Keys(b.tables)) {
 		cat.Tables = append(cat.Tables, b.tables[name].meta)
 	}
 	if err := b.cfg.Store.Save(stateCatalog, cat); err != nil {

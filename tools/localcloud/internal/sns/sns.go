@@ -22,7 +22,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -282,21 +284,12 @@ func (b *Backend) listTopics(ctx context.Context, p url.Values) (any, error) {
 	defer b.mu.Unlock()
 	type member struct{ TopicArn string }
 	var out []member
-	for _, a := range sortedKeys(b.topics) {
+	for _, a := range slices.Sorted(maps.Keys(b.topics)) {
 		out = append(out, member{a})
 	}
 	return struct {
 		Topics []member `xml:"Topics>member"`
 	}{out}, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func (b *Backend) getTopicAttributes(ctx context.Context, p url.Values) (any, error) {
@@ -470,7 +463,7 @@ func (b *Backend) listSubscriptions(ctx context.Context, p url.Values) (any, err
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var all []subMember
-	for _, a := range sortedKeys(b.topics) {
+	for _, a := range slices.Sorted(maps.Keys(b.topics)) {
 		all = append(all, b.members(b.topics[a])...)
 	}
 	return struct {
@@ -678,7 +671,7 @@ func (b *Backend) listTagsForResource(ctx context.Context, p url.Values) (any, e
 	}
 	type tag struct{ Key, Value string }
 	var tags []tag
-	for _, k := range sortedKeys(t.Tags) {
+	for _, k := range slices.Sorted(maps.Keys(t.Tags)) {
 		tags = append(tags, tag{k, t.Tags[k]})
 	}
 	return struct {
