@@ -389,6 +389,8 @@ type Statement struct {
 type Principal struct {
 	Service []string `json:"Service,omitempty"`
 	AWS     []Value  `json:"AWS,omitempty"`
+	// Federated is an identity provider, e.g. an OIDC provider's ARN.
+	Federated Value `json:"Federated,omitempty"`
 }
 
 // PolicyVersion is the IAM policy language version.
