@@ -146,9 +146,13 @@ type Alarms struct {
 	Target5XXThreshold int `json:"target5xxThreshold"`
 	// ELB5XXThreshold is the same for 5XX the ALB itself returns (502/503/504
 	// when targets fail or are missing).
-	ELB5XXThreshold   int `json:"elb5xxThreshold"`
-	PeriodSeconds     int `json:"periodSeconds"`
-	EvaluationPeriods int `json:"evaluationPeriods"`
+	ELB5XXThreshold int `json:"elb5xxThreshold"`
+	// LatencyThresholdMs is the targets' average response time
+	// (TargetResponseTime), in milliseconds over one period, that puts the
+	// latency alarm in ALARM.
+	LatencyThresholdMs int `json:"latencyThresholdMs"`
+	PeriodSeconds      int `json:"periodSeconds"`
+	EvaluationPeriods  int `json:"evaluationPeriods"`
 }
 
 // Enforcement modes of the deploywatch Lambda.
@@ -248,6 +252,7 @@ func Defaults(env string) Spec {
 		Alarms: Alarms{
 			Target5XXThreshold: 5,
 			ELB5XXThreshold:    5,
+			LatencyThresholdMs: 1000,
 			PeriodSeconds:      60,
 			EvaluationPeriods:  1,
 		},

@@ -127,6 +127,7 @@ func TestValidate(t *testing.T) {
 		{"container health timeout", func(s *Spec) { s.Task.HealthCheck.TimeoutSeconds = 61 }, "task.healthCheck.timeoutSeconds", "2 to 60"},
 		{"container start period", func(s *Spec) { s.Task.HealthCheck.StartPeriodSeconds = 301 }, "task.healthCheck.startPeriodSeconds", "0 to 300"},
 		{"elb alarm threshold", func(s *Spec) { s.Alarms.ELB5XXThreshold = 0 }, "alarms.elb5xxThreshold", "1 to"},
+		{"latency alarm threshold", func(s *Spec) { s.Alarms.LatencyThresholdMs = 0 }, "alarms.latencyThresholdMs", "1 to"},
 		{"evaluation periods", func(s *Spec) { s.Alarms.EvaluationPeriods = 0 }, "alarms.evaluationPeriods", "1 to 100"},
 		{"alarm period too long", func(s *Spec) { s.Alarms.PeriodSeconds = 86460 }, "alarms.periodSeconds", "up to 86400"},
 	}

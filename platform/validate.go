@@ -137,6 +137,8 @@ func (s Spec) Validate() Problems {
 	al := s.Alarms
 	v.between("alarms.target5xxThreshold", al.Target5XXThreshold, 1, 1000000)
 	v.between("alarms.elb5xxThreshold", al.ELB5XXThreshold, 1, 1000000)
+	// An ALB waits at most its idle timeout (up to 4000 s) for a target.
+	v.between("alarms.latencyThresholdMs", al.LatencyThresholdMs, 1, 4000000)
 	if p := al.PeriodSeconds; p != 10 && p != 30 && (p < 60 || p%60 != 0 || p > 86400) {
 		v.add("alarms.periodSeconds", "%d is not an alarm period; want 10, 30 or a multiple of 60 up to 86400", p)
 	}

@@ -192,7 +192,7 @@ func TestServiceValues(t *testing.T) {
 		{"controller", svc["DeploymentController"], map[string]any{"Type": "ECS"}},
 		{"strategy", deploy["Strategy"], "BLUE_GREEN"},
 		{"bake time", deploy["BakeTimeInMinutes"], 3.0},
-		{"alarms", deploy["Alarms"], map[string]any{"AlarmNames": []any{"shipyard-production-target-5xx", "shipyard-production-elb-5xx"}, "Enable": true, "Rollback": true}},
+		{"alarms", deploy["Alarms"], map[string]any{"AlarmNames": []any{"shipyard-production-target-5xx", "shipyard-production-elb-5xx", "shipyard-production-latency"}, "Enable": true, "Rollback": true}},
 		{"hook stage", hook["LifecycleStages"], []any{"POST_TEST_TRAFFIC_SHIFT"}},
 		{"hook target", hook["HookTargetArn"], o[stack.OutputDeploywatchFunction]},
 		{"hook role", hook["RoleArn"], o[stack.OutputHookRole]},

@@ -12,34 +12,44 @@ import (
 // before the stack exists.
 func Target5xxAlarmName(spec platform.Spec) string { return spec.Prefix() + "-target-5xx" }
 func ELB5xxAlarmName(spec platform.Spec) string    { return spec.Prefix() + "-elb-5xx" }
+func LatencyAlarmName(spec platform.Spec) string   { return spec.Prefix() + "-latency" }
 
 // DeploymentAlarmNames are the alarms that roll a deployment back: 5XX from
-// the targets of both target groups, and 5XX the load balancer returns
-// itself when targets fail or are missing. Both are measured on the load
-// balancer, not a target group, because ECS swaps which group is live.
+// the targets of both target groups, 5XX the load balancer returns itself
+// when targets fail or are missing, and the targets' average response time.
+// All are measured on the load balancer, not a target group, because ECS
+// swaps which group is live.
 func DeploymentAlarmNames(spec platform.Spec) []string {
-	return []string{Target5xxAlarmName(spec), ELB5xxAlarmName(spec)}
+	return []string{Target5xxAlarmName(spec), ELB5xxAlarmName(spec), LatencyAlarmName(spec)}
 }
+
+// deploymentAlarms are the deployment alarms' logical IDs.
+var deploymentAlarms = []string{logicalTarget5xx, logicalELB5xx, logicalLatency}
 
 func (e env) alarms() {
 	a := e.spec.Alarms
 	lb := []cfn.Dimension{{Name: "LoadBalancer", Value: cfn.GetAtt(logicalALB, "LoadBalancerFullName")}}
-	alarm := func(name, description, metric string, threshold int) cfn.Resource {
+	alarm := func(name, description, metric, statistic string, threshold float64) cfn.Resource {
 		return cfn.Of(cfn.Alarm{
 			AlarmName: name, AlarmDescription: description,
-			Namespace: "AWS/ApplicationELB", MetricName: metric, Dimensions: lb, Statistic: "Sum",
+			Namespace: "AWS/ApplicationELB", MetricName: metric, Dimensions: lb, Statistic: statistic,
 			Period: a.PeriodSeconds, EvaluationPeriods: a.EvaluationPeriods, DatapointsToAlarm: a.EvaluationPeriods,
-			Threshold: float64(threshold), ComparisonOperator: "GreaterThanOrEqualToThreshold",
+			Threshold: threshold, ComparisonOperator: "GreaterThanOrEqualToThreshold",
 			// No traffic is no evidence of failure.
 			TreatMissingData: "notBreaching",
 		})
 	}
 	e.t.Add(logicalTarget5xx, alarm(Target5xxAlarmName(e.spec),
 		"5XX answered by the app's tasks, in both target groups (blue and green); rolls a deployment back",
-		"HTTPCode_Target_5XX_Count", a.Target5XXThreshold))
+		"HTTPCode_Target_5XX_Count", "Sum", float64(a.Target5XXThreshold)))
 	e.t.Add(logicalELB5xx, alarm(ELB5xxAlarmName(e.spec),
 		"5XX the load balancer returns itself (502/503/504: tasks failing or missing); rolls a deployment back",
-		"HTTPCode_ELB_5XX_Count", a.ELB5XXThreshold))
+		"HTTPCode_ELB_5XX_Count", "Sum", float64(a.ELB5XXThreshold)))
+	// The average, not p99: what a whole revision slowed down moves, and
+	// what the local cloud computes (its CloudWatch has no percentiles).
+	e.t.Add(logicalLatency, alarm(LatencyAlarmName(e.spec),
+		"average response time of the app's tasks, in both target groups (blue and green); rolls a deployment back",
+		"TargetResponseTime", "Average", float64(a.LatencyThresholdMs)/1000))
 	e.t.Add(logicalDLQAlarm, cfn.Of(cfn.Alarm{
 		AlarmName:        e.name("deploywatch-dlq"),
 		AlarmDescription: "events deploywatch could not take after retries: the ledger is missing them; read the queue",
@@ -140,7 +150,7 @@ func (e env) deploywatch() {
 		},
 		logicalAlarmRule: {
 			"source": []string{"aws.cloudwatch"}, "detail-type": []string{"CloudWatch Alarm State Change"},
-			"resources": []cfn.Value{cfn.GetAtt(logicalTarget5xx, "Arn"), cfn.GetAtt(logicalELB5xx, "Arn")},
+			"resources": alarmArns(),
 		},
 	}
 	for _, r := range rules {
@@ -155,4 +165,13 @@ func (e env) deploywatch() {
 	}
 	e.t.Output(OutputDeploywatchFunction, "the deploywatch function (the lifecycle hook's target)", cfn.GetAtt(logicalFunction, "Arn"))
 	e.t.Output(OutputLedgerTable, "the deployment ledger", cfn.Ref(logicalLedger))
+}
+
+// alarmArns are the deployment alarms' ARNs.
+func alarmArns() []cfn.Value {
+	out := make([]cfn.Value, len(deploymentAlarms))
+	for i, id := range deploymentAlarms {
+		out[i] = cfn.GetAtt(id, "Arn")
+	}
+	return out
 }

@@ -34,6 +34,7 @@ const (
 	logicalDLQPolicy       = "DeploywatchDeadLetterQueuePolicy"
 	logicalTarget5xx       = "Target5xxAlarm"
 	logicalELB5xx          = "LoadBalancer5xxAlarm"
+	logicalLatency         = "LatencyAlarm"
 	logicalDLQAlarm        = "DeploywatchDeadLetterAlarm"
 	logicalDeployRule      = "DeploymentEventsRule"
 	logicalServiceRule     = "ServiceActionEventsRule"

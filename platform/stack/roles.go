@@ -84,8 +84,7 @@ func (e env) roles() {
 				arn("ecs", "service-deployment/"+cluster+"/"+service+"/*")),
 			allow("ServiceRevisions", []string{"ecs:DescribeServiceRevisions"},
 				arn("ecs", "service-revision/"+cluster+"/"+service+"/*")),
-			allow("Alarms", []string{"cloudwatch:DescribeAlarms"},
-				cfn.GetAtt(logicalTarget5xx, "Arn"), cfn.GetAtt(logicalELB5xx, "Arn")),
+			allow("Alarms", []string{"cloudwatch:DescribeAlarms"}, alarmArns()...),
 			// Redeploying a revision updates a service whose load balancer
 			// configuration names these roles.
 			cfn.Statement{Sid: "PassServiceRoles", Effect: "Allow", Action: []string{"iam:PassRole"},

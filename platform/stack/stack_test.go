@@ -293,6 +293,11 @@ func TestSeedValues(t *testing.T) {
 		{"Resources.Target5xxAlarm.Properties.Dimensions", `[{"Name":"LoadBalancer","Value":{"Fn::GetAtt":["LoadBalancer","LoadBalancerFullName"]}}]`},
 		{"Resources.Target5xxAlarm.Properties.TreatMissingData", `"notBreaching"`},
 		{"Resources.LoadBalancer5xxAlarm.Properties.TreatMissingData", `"notBreaching"`},
+		// the latency alarm too, on the targets' average response time in seconds
+		{"Resources.LatencyAlarm.Properties.MetricName", `"TargetResponseTime"`},
+		{"Resources.LatencyAlarm.Properties.Statistic", `"Average"`},
+		{"Resources.LatencyAlarm.Properties.Threshold", `1`},
+		{"Resources.LatencyAlarm.Properties.Dimensions", `[{"Name":"LoadBalancer","Value":{"Fn::GetAtt":["LoadBalancer","LoadBalancerFullName"]}}]`},
 		// ledger: on demand, point-in-time recovery, encrypted
 		{"Resources.DeploymentLedger.Properties.BillingMode", `"PAY_PER_REQUEST"`},
 		{"Resources.DeploymentLedger.Properties.PointInTimeRecoverySpecification", `{"PointInTimeRecoveryEnabled":true}`},
@@ -302,7 +307,7 @@ func TestSeedValues(t *testing.T) {
 		{"Resources.DeploywatchFunction.Properties.Architectures", `["arm64"]`},
 		{"Resources.DeploywatchFunction.Properties.Code", `{"S3Bucket":{"Ref":"ArtifactBucket"},"S3Key":{"Ref":"DeploywatchCodeKey"}}`},
 		{"Resources.DeploywatchFunction.Properties.Environment.Variables.ENFORCEMENT", `"enforce"`},
-		{"Resources.DeploywatchFunction.Properties.Environment.Variables.WATCHED_ALARMS", `"shipyard-production-target-5xx,shipyard-production-elb-5xx"`},
+		{"Resources.DeploywatchFunction.Properties.Environment.Variables.WATCHED_ALARMS", `"shipyard-production-target-5xx,shipyard-production-elb-5xx,shipyard-production-latency"`},
 		{"Resources.DeploywatchFunction.Properties.Environment.Variables.GUARD_WINDOW_MINUTES", `"10"`},
 		{"Resources.DeploywatchFunction.Properties.Environment.Variables.SERVICE_NAME", `"shipyard"`},
 		{"Resources.DeploywatchFunction.Properties.Environment.Variables.CLUSTER_NAME", `{"Ref":"Cluster"}`},

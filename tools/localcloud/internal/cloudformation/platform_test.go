@@ -171,7 +171,7 @@ func TestPlatformTemplates(t *testing.T) {
 		"ClusterName":          "shipyard-local",
 		"ClusterArn":           "arn:aws:ecs:us-east-1:000000000000:cluster/shipyard-local",
 		"AppLogGroupName":      "/ecs/shipyard-local",
-		"DeploymentAlarmNames": "shipyard-local-target-5xx,shipyard-local-elb-5xx",
+		"DeploymentAlarmNames": "shipyard-local-target-5xx,shipyard-local-elb-5xx,shipyard-local-latency",
 		"ServiceUrl":           "http://" + out["LoadBalancerDnsName"] + ":80",
 	}
 	// The local environment may leave the test listener out (ship.yaml).
