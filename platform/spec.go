@@ -32,6 +32,8 @@ type Spec struct {
 	Alarms       Alarms       `json:"alarms"`
 	Deploywatch  Deploywatch  `json:"deploywatch"`
 	Logs         Logs         `json:"logs"`
+	// CI is the optional GitHub Actions deployer role (ci.go).
+	CI CI `json:"ci"`
 }
 
 // NAT modes for the private subnets' internet access.
@@ -264,6 +266,7 @@ func Defaults(env string) Spec {
 			TimeoutSeconds:     60,
 		},
 		Logs: Logs{RetentionDays: 30},
+		CI:   CI{GitHub: GitHub{Branch: "main"}},
 	}
 }
 

@@ -151,6 +151,8 @@ func (s Spec) Validate() Problems {
 	v.between("deploywatch.memoryMB", dw.MemoryMB, 128, 10240)
 	v.between("deploywatch.timeoutSeconds", dw.TimeoutSeconds, 1, 900)
 
+	s.validateCI(&v)
+
 	if !slices.Contains(logRetentionDays, s.Logs.RetentionDays) {
 		v.add("logs.retentionDays", "%d is not a CloudWatch Logs retention; want one of %s", s.Logs.RetentionDays, joinInts(logRetentionDays))
 	}

@@ -14,6 +14,8 @@
 //	  production:
 //	    account: "123456789012"
 //	    scaling: {max: 10}
+//	    ci: # optional: a role GitHub Actions assumes to deploy (docs/ci.md)
+//	      github: {repository: acme/shipyard, branch: main}
 //
 // Parsing is strict: an unknown key, a value of the wrong type or a value out
 // of AWS's range is a Problem naming the file, line, column and key, and every

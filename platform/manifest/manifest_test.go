@@ -141,6 +141,10 @@ func TestProblems(t *testing.T) {
 		{"fargate pair", "name: web\nenvironments:\n  x:\n    account: \"111122223333\"\n    task: {cpu: 1024, memory: 512}\n", "x",
 			"ship.yaml:5:31: environments.x.task.memory: 512 MiB does not go with task.cpu 1024; want one of 2048, 3072"},
 		{"bad name", "name: Web_App\nenvironments:\n  x:\n    account: \"111122223333\"\n", "x", "ship.yaml:1:7: name: \"Web_App\" is not valid"},
+		{"ci repository", "name: web\nenvironments:\n  x:\n    account: \"111122223333\"\n    ci:\n      github: {repository: shipyard}\n", "x",
+			"ship.yaml:6:28: environments.x.ci.github.repository: \"shipyard\" is not a GitHub repository; want owner/name"},
+		{"ci unknown key", "name: web\nci: {gitlab: {}}\nenvironments:\n  x:\n    account: \"111122223333\"\n", "x",
+			"ship.yaml:2:6: ci.gitlab: is not a known key; want one of github, oidcProviderArn"},
 		{"alias", "name: web\nbase: &b {cpu: 256}\nenvironments:\n  x:\n    task: *b\n", "x", "ship.yaml:2:1: base: is not a known key"},
 	}
 	for _, tt := range tests {
