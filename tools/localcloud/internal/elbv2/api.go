@@ -265,7 +265,7 @@ func (b *Backend) describeLoadBalancers(_ context.Context, in *describeLoadBalan
 			return out.LoadBalancers[i].LoadBalancerName < out.LoadBalancers[j].LoadBalancerName
 		})
 	}
-	return out.paged(in.Marker, in.PageSize)
+	return paged(&out, in.Marker, in.PageSize)
 }
 
 // deleteLoadBalancer removes the load balancer with its listeners and rules;
@@ -600,7 +600,7 @@ func (b *Backend) describeTargetGroups(_ context.Context, in *describeTargetGrou
 			}
 			out.TargetGroups = append(out.TargetGroups, b.tgXMLLocked(tg))
 		}
-		return out.paged(in.Marker, in.PageSize)
+		return paged(&out, in.Marker, in.PageSize)
 	case len(in.Names) > 0:
 		for _, name := range in.Names {
 			var found *targetGroup
@@ -614,7 +614,7 @@ func (b *Backend) describeTargetGroups(_ context.Context, in *describeTargetGrou
 			}
 			out.TargetGroups = append(out.TargetGroups, b.tgXMLLocked(found))
 		}
-		return out.paged(in.Marker, in.PageSize)
+		return paged(&out, in.Marker, in.PageSize)
 	case in.LoadBalancerArn != "":
 		if _, ok := b.lbs[in.LoadBalancerArn]; !ok {
 			return nil, awsproto.Errorf(CodeLoadBalancerNotFound, "Load balancers '[%s]' not found", in.LoadBalancerArn)
@@ -628,7 +628,7 @@ func (b *Backend) describeTargetGroups(_ context.Context, in *describeTargetGrou
 		out.TargetGroups = append(out.TargetGroups, x)
 	}
 	sort.Slice(out.TargetGroups, func(i, j int) bool { return out.TargetGroups[i].TargetGroupName < out.TargetGroups[j].TargetGroupName })
-	return out.paged(in.Marker, in.PageSize)
+	return paged(&out, in.Marker, in.PageSize)
 }
 
 // deleteTargetGroup refuses a group a listener or rule still forwards to;
@@ -905,7 +905,7 @@ func (b *Backend) describeListeners(_ context.Context, in *describeListenersInpu
 			}
 			out.Listeners = append(out.Listeners, b.listenerXMLLocked(l))
 		}
-		return out.paged(in.Marker, in.PageSize)
+		return paged(&out, in.Marker, in.PageSize)
 	}
 	if _, ok := b.lbs[in.LoadBalancerArn]; !ok {
 		return nil, notFound(CodeLoadBalancerNotFound, "load balancers")
@@ -916,7 +916,7 @@ func (b *Backend) describeListeners(_ context.Context, in *describeListenersInpu
 		}
 	}
 	sort.Slice(out.Listeners, func(i, j int) bool { return out.Listeners[i].Port < out.Listeners[j].Port })
-	return out.paged(in.Marker, in.PageSize)
+	return paged(&out, in.Marker, in.PageSize)
 }
 
 func (b *Backend) deleteListener(_ context.Context, in *arnInput) (any, error) {
@@ -1215,7 +1215,7 @@ func (b *Backend) describeRules(_ context.Context, in *describeRulesInput) (any,
 			}
 			out.Rules = append(out.Rules, r.xml())
 		}
-		return out.paged(in.Marker, in.PageSize)
+		return paged(&out, in.Marker, in.PageSize)
 	}
 	if _, ok := b.listeners[in.ListenerArn]; !ok {
 		return nil, notFound(CodeListenerNotFound, "listeners")
@@ -1235,7 +1235,7 @@ func (b *Backend) describeRules(_ context.Context, in *describeRulesInput) (any,
 	for _, r := range rules {
 		out.Rules = append(out.Rules, r.xml())
 	}
-	return out.paged(in.Marker, in.PageSize)
+	return paged(&out, in.Marker, in.PageSize)
 }
 
 func (b *Backend) deleteRule(_ context.Context, in *arnInput) (any, error) {
@@ -1450,40 +1450,33 @@ func (b *Backend) describeTags(_ context.Context, in *tagsInput) (any, error) {
 	return out, nil
 }
 
-func (o loadBalancersOutput) paged(marker string, size *int32) (any, error) {
-	items, next, err := page(o.LoadBalancers, marker, size)
-	if err != nil {
-		return nil, err
-	}
-	o.LoadBalancers, o.NextMarker = items, next
-	return o, nil
+// listing is an output of a Describe call that pages one list: it points at
+// the list and at its NextMarker.
+type listing[T any] interface {
+	listing() (*[]T, *string)
 }
 
-func (o targetGroupsOutput) paged(marker string, size *int32) (any, error) {
-	items, next, err := page(o.TargetGroups, marker, size)
-	if err != nil {
-		return nil, err
-	}
-	o.TargetGroups, o.NextMarker = items, next
-	return o, nil
+func (o *loadBalancersOutput) listing() (*[]loadBalancerXML, *string) {
+	return &o.LoadBalancers, &o.NextMarker
 }
 
-func (o listenersOutput) paged(marker string, size *int32) (any, error) {
-	items, next, err := page(o.Listeners, marker, size)
-	if err != nil {
-		return nil, err
-	}
-	o.Listeners, o.NextMarker = items, next
-	return o, nil
+func (o *targetGroupsOutput) listing() (*[]targetGroupXML, *string) {
+	return &o.TargetGroups, &o.NextMarker
 }
 
-func (o rulesOutput) paged(marker string, size *int32) (any, error) {
-	items, next, err := page(o.Rules, marker, size)
-	if err != nil {
+func (o *listenersOutput) listing() (*[]listenerXML, *string) { return &o.Listeners, &o.NextMarker }
+
+func (o *rulesOutput) listing() (*[]ruleXML, *string) { return &o.Rules, &o.NextMarker }
+
+// paged cuts out's list down to the page that marker and size ask for and
+// sets its NextMarker: all four Describe listings page the same way.
+func paged[T any](out listing[T], marker string, size *int32) (any, error) {
+	items, next := out.listing()
+	var err error
+	if *items, *next, err = page(*items, marker, size); err != nil {
 		return nil, err
 	}
-	o.Rules, o.NextMarker = items, next
-	return o, nil
+	return out, nil
 }
 
 type setRulePrioritiesInput struct {
