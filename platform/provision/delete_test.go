@@ -1,0 +1,47 @@
+package provision_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+
+	"github.com/shipyard-ecs/shipyard/platform/ledger/ledgertest"
+	"github.com/shipyard-ecs/shipyard/platform/provision"
+)
+
+// TestDelete deletes a stack with its events as progress, then finds
+// nothing to delete the second time, against localcloud's CloudFormation.
+func TestDelete(t *testing.T) {
+	cloud := ledgertest.Localcloud(t)
+	cfg := ledgertest.Config(cloud.Endpoint)
+	cf := cloudformation.NewFromConfig(cfg)
+	p := &provision.Provisioner{CF: cf, Events: cf, Poll: 50 * time.Millisecond}
+	ctx := context.Background()
+	s := provision.Stack{Name: "provision-delete-" + strconv.FormatInt(time.Now().UnixNano(), 36), Template: template(30)}
+	cs, err := p.Plan(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Execute(ctx, cs, nil); err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	existed, err := p.Delete(ctx, s.Name, func(e provision.Event) { events = append(events, e.LogicalID+" "+e.Status) })
+	if err != nil || !existed {
+		t.Fatalf("Delete(%s) = %v, %v; want true, nil", s.Name, existed, err)
+	}
+	if got := strings.Join(events, ","); !strings.Contains(got, "Queue DELETE_COMPLETE") || !strings.Contains(got, s.Name+" DELETE_COMPLETE") {
+		t.Errorf("Delete events = %v, want Queue and the stack DELETE_COMPLETE", events)
+	}
+	if _, err := cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(s.Name)}); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("DescribeStacks(%s) after Delete: %v, want it not to exist", s.Name, err)
+	}
+	if existed, err := p.Delete(ctx, s.Name, nil); err != nil || existed {
+		t.Errorf("Delete(deleted stack) = %v, %v; want false, nil", existed, err)
+	}
+}
