@@ -250,6 +250,35 @@ func checkOnFailure(rv string) error {
 	return nil
 }
 
+// writeParams are the parameters PutItem, UpdateItem and DeleteItem share.
+type writeParams struct {
+	legacy       map[string]bool // the legacy parameters the request set
+	table        string
+	target       string // the required member: "item" (PutItem) or "key"
+	hasTarget    bool
+	returnValues string
+	updateOp     bool // UpdateItem, which allows every ReturnValues
+	onFailure    string
+}
+
+// check validates a single-item write before it parses its expressions,
+// in the order DynamoDB reports the first problem.
+func (p writeParams) check() error {
+	if err := legacy(p.legacy); err != nil {
+		return err
+	}
+	if err := checkTableName(p.table); err != nil {
+		return err
+	}
+	if !p.hasTarget {
+		return awsproto.Validation(CodeValidation, awsproto.Required(p.target))
+	}
+	if err := checkReturnValues(p.returnValues, p.updateOp); err != nil {
+		return err
+	}
+	return checkOnFailure(p.onFailure)
+}
+
 // failedCondition is the error for a condition that did not hold.
 func failedCondition(old Item, onFailure string) error {
 	if onFailure == "ALL_OLD" && old != nil {
@@ -296,19 +325,11 @@ func (b *Backend) PutItem(ctx context.Context, in *PutItemInput) (any, error) {
 }
 
 func (b *Backend) putItem(ctx context.Context, in *PutItemInput) (any, error) {
-	if err := legacy(map[string]bool{"Expected": in.Expected != nil, "ConditionalOperator": in.ConditionalOperator != ""}); err != nil {
-		return nil, err
-	}
-	if err := checkTableName(in.TableName); err != nil {
-		return nil, err
-	}
-	if in.Item == nil {
-		return nil, awsproto.Validation(CodeValidation, awsproto.Required("item"))
-	}
-	if err := checkReturnValues(in.ReturnValues, false); err != nil {
-		return nil, err
-	}
-	if err := checkOnFailure(in.ReturnValuesOnConditionCheckFailure); err != nil {
+	if err := (writeParams{
+		legacy: map[string]bool{"Expected": in.Expected != nil, "ConditionalOperator": in.ConditionalOperator != ""},
+		table:  in.TableName, target: "item", hasTarget: in.Item != nil,
+		returnValues: in.ReturnValues, onFailure: in.ReturnValuesOnConditionCheckFailure,
+	}).check(); err != nil {
 		return nil, err
 	}
 	if msg := validateItem(in.Item); msg != "" {
@@ -404,19 +425,11 @@ func (b *Backend) DeleteItem(ctx context.Context, in *DeleteItemInput) (any, err
 }
 
 func (b *Backend) deleteItem(ctx context.Context, in *DeleteItemInput) (any, error) {
-	if err := legacy(map[string]bool{"Expected": in.Expected != nil, "ConditionalOperator": in.ConditionalOperator != ""}); err != nil {
-		return nil, err
-	}
-	if err := checkTableName(in.TableName); err != nil {
-		return nil, err
-	}
-	if in.Key == nil {
-		return nil, awsproto.Validation(CodeValidation, awsproto.Required("key"))
-	}
-	if err := checkReturnValues(in.ReturnValues, false); err != nil {
-		return nil, err
-	}
-	if err := checkOnFailure(in.ReturnValuesOnConditionCheckFailure); err != nil {
+	if err := (writeParams{
+		legacy: map[string]bool{"Expected": in.Expected != nil, "ConditionalOperator": in.ConditionalOperator != ""},
+		table:  in.TableName, target: "key", hasTarget: in.Key != nil,
+		returnValues: in.ReturnValues, onFailure: in.ReturnValuesOnConditionCheckFailure,
+	}).check(); err != nil {
 		return nil, err
 	}
 	ex, err := prepare(exprIn{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, condition: in.ConditionExpression, valueExprs: []string{"ConditionExpression"}})
@@ -518,19 +531,11 @@ func (b *Backend) UpdateItem(ctx context.Context, in *UpdateItemInput) (any, err
 }
 
 func (b *Backend) updateItem(ctx context.Context, in *UpdateItemInput) (any, error) {
-	if err := legacy(map[string]bool{"AttributeUpdates": in.AttributeUpdates != nil, "Expected": in.Expected != nil, "ConditionalOperator": in.ConditionalOperator != ""}); err != nil {
-		return nil, err
-	}
-	if err := checkTableName(in.TableName); err != nil {
-		return nil, err
-	}
-	if in.Key == nil {
-		return nil, awsproto.Validation(CodeValidation, awsproto.Required("key"))
-	}
-	if err := checkReturnValues(in.ReturnValues, true); err != nil {
-		return nil, err
-	}
-	if err := checkOnFailure(in.ReturnValuesOnConditionCheckFailure); err != nil {
+	if err := (writeParams{
+		legacy: map[string]bool{"AttributeUpdates": in.AttributeUpdates != nil, "Expected": in.Expected != nil, "ConditionalOperator": in.ConditionalOperator != ""},
+		table:  in.TableName, target: "key", hasTarget: in.Key != nil,
+		returnValues: in.ReturnValues, updateOp: true, onFailure: in.ReturnValuesOnConditionCheckFailure,
+	}).check(); err != nil {
 		return nil, err
 	}
 	ex, err := prepare(exprIn{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, condition: in.ConditionExpression, update: in.UpdateExpression, valueExprs: []string{"UpdateExpression", "ConditionExpression"}})
