@@ -62,11 +62,22 @@ func (a *app) connect(ctx context.Context, spec platform.Spec) (aws.Config, *loc
 	if err != nil {
 		return aws.Config{}, nil, usagef("load the AWS configuration for %s: %w; fix AWS_PROFILE or ~/.aws/config, or use --env local", spec.Env, err)
 	}
-	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return aws.Config{}, nil, usagef("no AWS credentials for environment %s: configure them (aws configure, aws sso login, AWS_PROFILE) or use --env local", spec.Env)
+	// Before any call: without credentials the first AWS call would fail
+	// after retries, and the default chain may wait for an instance
+	// metadata service that is not there.
+	cctx, cancel := context.WithTimeout(ctx, credentialsTimeout)
+	defer cancel()
+	if _, err := cfg.Credentials.Retrieve(cctx); err != nil {
+		a.logger.Debug("retrieve AWS credentials", "env", spec.Env, "err", err)
+		return aws.Config{}, nil, usagef("no AWS credentials for environment %s (region %s): configure them (aws configure, aws sso login, "+
+			"AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or use --env local; --verbose shows the SDK's reason", spec.Env, spec.Region)
 	}
 	return cfg, nil, nil
 }
+
+// credentialsTimeout bounds the search for credentials: the default chain
+// ends at the instance metadata service, which off EC2 only times out.
+const credentialsTimeout = 10 * time.Second
 
 // target loads an environment: spec, connection, stack outputs, engine.
 // A missing environment stack is a configuration error: run ship up.
