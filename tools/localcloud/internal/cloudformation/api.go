@@ -719,11 +719,51 @@ func (b *Backend) apiGetTemplate(ctx context.Context, in *getTemplateIn) (any, e
 	}{body, []string{"Original", "Processed"}}, nil
 }
 
+// templateParamXML is a template parameter as ValidateTemplate describes
+// it; GetTemplateSummary adds its type and constraints.
 type templateParamXML struct {
-	ParameterKey string `xml:"ParameterKey"`
-	DefaultValue string `xml:"DefaultValue,omitempty"`
-	NoEcho       bool   `xml:"NoEcho"`
-	Description  string `xml:"Description,omitempty"`
+	ParameterKey         string               `xml:"ParameterKey"`
+	DefaultValue         string               `xml:"DefaultValue,omitempty"`
+	ParameterType        *string              `xml:"ParameterType"`
+	NoEcho               bool                 `xml:"NoEcho"`
+	Description          string               `xml:"Description,omitempty"`
+	ParameterConstraints *paramConstraintsXML `xml:"ParameterConstraints"`
+}
+
+type paramConstraintsXML struct {
+	AllowedValues []string `xml:"AllowedValues>member"`
+}
+
+// templateXML is what ValidateTemplate and GetTemplateSummary both answer
+// first about a template, in the order both put it.
+type templateXML struct {
+	Parameters         []templateParamXML `xml:"Parameters>member"`
+	Description        string             `xml:"Description,omitempty"`
+	Capabilities       []string           `xml:"Capabilities>member"`
+	CapabilitiesReason string             `xml:"CapabilitiesReason,omitempty"`
+}
+
+// describeTemplate lists t's parameters by name and the capability it
+// needs; summary adds each parameter's type and allowed values, as
+// GetTemplateSummary does.
+func describeTemplate(t *Template, summary bool) templateXML {
+	out := templateXML{Parameters: []templateParamXML{}, Description: t.Description}
+	for _, n := range slices.Sorted(maps.Keys(t.Parameters)) {
+		p := t.Parameters[n]
+		x := templateParamXML{ParameterKey: n, NoEcho: p.NoEcho, Description: p.Description}
+		if p.Default != nil {
+			x.DefaultValue = *p.Default
+		}
+		if summary {
+			x.ParameterType = &p.Type
+			x.ParameterConstraints = &paramConstraintsXML{AllowedValues: p.AllowedValues}
+		}
+		out.Parameters = append(out.Parameters, x)
+	}
+	if need, why := requiredCapabilities(t); need != "" {
+		out.Capabilities, out.CapabilitiesReason = []string{need}, why
+	}
+	return out
 }
 
 func (b *Backend) apiValidateTemplate(ctx context.Context, in *validateTemplateIn) (any, error) {
@@ -735,45 +775,16 @@ func (b *Backend) apiValidateTemplate(ctx context.Context, in *validateTemplateI
 	if err != nil {
 		return nil, err
 	}
-	var out struct {
-		Parameters         []templateParamXML `xml:"Parameters>member"`
-		Description        string             `xml:"Description,omitempty"`
-		Capabilities       []string           `xml:"Capabilities>member"`
-		CapabilitiesReason string             `xml:"CapabilitiesReason,omitempty"`
-		DeclaredTransforms []string           `xml:"DeclaredTransforms>member"`
-	}
-	out.Parameters = []templateParamXML{}
-	for _, n := range slices.Sorted(maps.Keys(t.Parameters)) {
-		p := t.Parameters[n]
-		x := templateParamXML{ParameterKey: n, NoEcho: p.NoEcho, Description: p.Description}
-		if p.Default != nil {
-			x.DefaultValue = *p.Default
-		}
-		out.Parameters = append(out.Parameters, x)
-	}
-	out.Description = t.Description
-	if need, why := requiredCapabilities(t); need != "" {
-		out.Capabilities = []string{need}
-		out.CapabilitiesReason = why
-	}
-	return out, nil
+	return struct {
+		templateXML
+		DeclaredTransforms []string `xml:"DeclaredTransforms>member"`
+	}{templateXML: describeTemplate(t, false)}, nil
 }
 
 type templateSummaryIn struct {
 	TemplateBody string
 	TemplateURL  string
 	StackName    string
-}
-
-type summaryParamXML struct {
-	ParameterKey         string `xml:"ParameterKey"`
-	DefaultValue         string `xml:"DefaultValue,omitempty"`
-	ParameterType        string `xml:"ParameterType"`
-	NoEcho               bool   `xml:"NoEcho"`
-	Description          string `xml:"Description,omitempty"`
-	ParameterConstraints struct {
-		AllowedValues []string `xml:"AllowedValues>member"`
-	} `xml:"ParameterConstraints"`
 }
 
 // apiGetTemplateSummary describes a template (given, or a stack's): what
@@ -803,29 +814,12 @@ func (b *Backend) apiGetTemplateSummary(ctx context.Context, in *templateSummary
 	if err != nil {
 		return nil, err
 	}
-	var out struct {
-		Parameters         []summaryParamXML `xml:"Parameters>member"`
-		Description        string            `xml:"Description,omitempty"`
-		Capabilities       []string          `xml:"Capabilities>member"`
-		CapabilitiesReason string            `xml:"CapabilitiesReason,omitempty"`
-		ResourceTypes      []string          `xml:"ResourceTypes>member"`
-		Version            string            `xml:"Version,omitempty"`
-		DeclaredTransforms []string          `xml:"DeclaredTransforms>member"`
-	}
-	out.Parameters = []summaryParamXML{}
-	for _, n := range slices.Sorted(maps.Keys(t.Parameters)) {
-		p := t.Parameters[n]
-		x := summaryParamXML{ParameterKey: n, ParameterType: p.Type, NoEcho: p.NoEcho, Description: p.Description}
-		if p.Default != nil {
-			x.DefaultValue = *p.Default
-		}
-		x.ParameterConstraints.AllowedValues = p.AllowedValues
-		out.Parameters = append(out.Parameters, x)
-	}
-	out.Description, out.Version = t.Description, t.FormatVersion
-	if need, why := requiredCapabilities(t); need != "" {
-		out.Capabilities, out.CapabilitiesReason = []string{need}, why
-	}
+	out := struct {
+		templateXML
+		ResourceTypes      []string `xml:"ResourceTypes>member"`
+		Version            string   `xml:"Version,omitempty"`
+		DeclaredTransforms []string `xml:"DeclaredTransforms>member"`
+	}{templateXML: describeTemplate(t, true), Version: t.FormatVersion}
 	seen := map[string]bool{}
 	for _, r := range t.Resources {
 		if !seen[r.Type] {
