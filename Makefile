@@ -85,6 +85,14 @@ history: build ## past deployments from the ledger
 rollback: build ## stop the deployment in flight, or redeploy the last good revision
 	./bin/ship rollback --env $(ENV)
 
+.PHONY: logs
+logs: build ## the app's logs, merged across tasks, followed (Ctrl-C ends; SINCE=1h, REVISION=N)
+	./bin/ship logs --env $(ENV) -f --since $(or $(SINCE),10m) $(if $(REVISION),--revision $(REVISION))
+
+.PHONY: destroy
+destroy: build ## delete the environment: service, stacks, images, ledger (asks first; YES=1 skips)
+	./bin/ship destroy --env $(ENV) $(if $(YES),--yes)
+
 .PHONY: local-down
 local-down: build ## stop the local cloud ship started (its state stays in .localcloud/)
 	./bin/ship local down
