@@ -176,6 +176,10 @@ type Deploywatch struct {
 	Architecture   string `json:"architecture"`
 	MemoryMB       int    `json:"memoryMB"`
 	TimeoutSeconds int    `json:"timeoutSeconds"`
+	// SmokeChecks are the requests the smoke-test hook makes through the
+	// test listener besides the health path (always checked for 200), each
+	// as path=status, e.g. /=200.
+	SmokeChecks []string `json:"smokeChecks"`
 }
 
 // Logs is the log groups' retention.

@@ -113,6 +113,14 @@ func TestValidate(t *testing.T) {
 		{"lambda arch", func(s *Spec) { s.Deploywatch.Architecture = "ARM64" }, "deploywatch.architecture", "arm64, x86_64"},
 		{"lambda memory", func(s *Spec) { s.Deploywatch.MemoryMB = 64 }, "deploywatch.memoryMB", "128 to 10240"},
 		{"lambda timeout", func(s *Spec) { s.Deploywatch.TimeoutSeconds = 901 }, "deploywatch.timeoutSeconds", "1 to 900"},
+		{"smoke check no status", func(s *Spec) { s.Deploywatch.SmokeChecks = []string{"/=200", "/version"} }, "deploywatch.smokeChecks[1]", "want path=status"},
+		{"smoke check status range", func(s *Spec) { s.Deploywatch.SmokeChecks = []string{"/=700"} }, "deploywatch.smokeChecks[0]", "HTTP status"},
+		{"smoke check comma", func(s *Spec) { s.Deploywatch.SmokeChecks = []string{"/a,/b=200"} }, "deploywatch.smokeChecks[0]", "no commas"},
+		{"smoke check relative", func(s *Spec) { s.Deploywatch.SmokeChecks = []string{"health=200"} }, "deploywatch.smokeChecks[0]", "starting with /"},
+		{"smoke checks without test listener", func(s *Spec) {
+			s.Deploywatch.SmokeChecks = []string{"/=200"}
+			s.LoadBalancer.TestListener = false
+		}, "deploywatch.smokeChecks", "loadBalancer.testListener"},
 		{"retention", func(s *Spec) { s.Logs.RetentionDays = 2 }, "logs.retentionDays", "1, 3, 5"},
 		{"bad env name", func(s *Spec) { s.Env = "Prod" }, "env", "lowercase"},
 		{"test port range", func(s *Spec) { s.LoadBalancer.TestListenerPort = 70000 }, "loadBalancer.testListenerPort", "1 to 65535"},

@@ -150,6 +150,16 @@ func (s Spec) Validate() Problems {
 	v.oneOf("deploywatch.architecture", dw.Architecture, []string{"arm64", "x86_64"})
 	v.between("deploywatch.memoryMB", dw.MemoryMB, 128, 10240)
 	v.between("deploywatch.timeoutSeconds", dw.TimeoutSeconds, 1, 900)
+	for i, c := range dw.SmokeChecks {
+		path, status, ok := strings.Cut(c, "=")
+		code, err := strconv.Atoi(status)
+		if !ok || !strings.HasPrefix(path, "/") || strings.ContainsAny(path, ", \t") || err != nil || code < 100 || code > 599 {
+			v.add(fmt.Sprintf("deploywatch.smokeChecks[%d]", i), "%q is not a check; want path=status, a path starting with / (no commas or spaces) and an HTTP status, e.g. /=200", c)
+		}
+	}
+	if len(dw.SmokeChecks) > 0 && !lb.TestListener {
+		v.add("deploywatch.smokeChecks", "needs loadBalancer.testListener: true; the smoke test goes through the test listener")
+	}
 
 	s.validateCI(&v)
 

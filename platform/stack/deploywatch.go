@@ -87,6 +87,7 @@ func (e env) deploywatch() {
 		{logicalDeployRule, "deployments", "ECS deployment state changes of the service, to deploywatch"},
 		{logicalServiceRule, "service-actions", "ECS service actions of the service, to deploywatch"},
 		{logicalAlarmRule, "alarms", "state changes of the deployment alarms, to deploywatch"},
+		{logicalHookRule, "hooks", "ECS lifecycle hook state changes of the service's deployments, to deploywatch"},
 	}
 	var ruleArns []cfn.Value
 	for _, r := range rules {
@@ -107,6 +108,19 @@ func (e env) deploywatch() {
 	if s.LoadBalancer.TestListener {
 		testURL = e.testURL()
 	}
+	vars := map[string]cfn.Value{
+		platform.EnvLedgerTable:        cfn.Ref(logicalLedger),
+		platform.EnvCluster:            cfn.Ref(logicalCluster),
+		platform.EnvService:            cfn.String(ServiceName(s)),
+		platform.EnvWatchedAlarms:      cfn.String(strings.Join(DeploymentAlarmNames(s), ",")),
+		platform.EnvEnforcement:        cfn.String(s.Deploywatch.Enforcement),
+		platform.EnvGuardWindowMinutes: cfn.String(strconv.Itoa(s.Deploywatch.GuardWindowMinutes)),
+		platform.EnvTestListenerURL:    testURL,
+		platform.EnvHealthCheckPath:    cfn.String(s.HealthCheck.Path),
+	}
+	if len(s.Deploywatch.SmokeChecks) > 0 {
+		vars[platform.EnvSmokeChecks] = cfn.String(strings.Join(s.Deploywatch.SmokeChecks, ","))
+	}
 	e.t.Add(logicalFunction, cfn.Of(cfn.Function{
 		FunctionName:  e.functionName(),
 		Description:   "records ECS deployments and alarms in the ledger, enforces rollbacks, smoke-tests green",
@@ -117,16 +131,7 @@ func (e env) deploywatch() {
 		Role:          cfn.GetAtt(logicalDeploywatchRole, "Arn"),
 		MemorySize:    s.Deploywatch.MemoryMB,
 		Timeout:       s.Deploywatch.TimeoutSeconds,
-		Environment: cfn.FunctionEnvironment{Variables: map[string]cfn.Value{
-			platform.EnvLedgerTable:        cfn.Ref(logicalLedger),
-			platform.EnvCluster:            cfn.Ref(logicalCluster),
-			platform.EnvService:            cfn.String(ServiceName(s)),
-			platform.EnvWatchedAlarms:      cfn.String(strings.Join(DeploymentAlarmNames(s), ",")),
-			platform.EnvEnforcement:        cfn.String(s.Deploywatch.Enforcement),
-			platform.EnvGuardWindowMinutes: cfn.String(strconv.Itoa(s.Deploywatch.GuardWindowMinutes)),
-			platform.EnvTestListenerURL:    testURL,
-			platform.EnvHealthCheckPath:    cfn.String(s.HealthCheck.Path),
-		}},
+		Environment:   cfn.FunctionEnvironment{Variables: vars},
 		LoggingConfig: &cfn.LoggingConfig{LogGroup: cfn.Ref(logicalDeploywatchLogs), LogFormat: "JSON"},
 		VpcConfig: &cfn.VpcConfig{
 			SubnetIds:        []cfn.Value{cfn.Ref("PrivateSubnetA"), cfn.Ref("PrivateSubnetB")},
@@ -151,6 +156,15 @@ func (e env) deploywatch() {
 		logicalAlarmRule: {
 			"source": []string{"aws.cloudwatch"}, "detail-type": []string{"CloudWatch Alarm State Change"},
 			"resources": alarmArns(),
+		},
+		// A hook event's resources[0] is the service deployment, unknown in
+		// advance: match the service in detail instead (refs §a4).
+		logicalHookRule: {
+			"source": []string{"aws.ecs"}, "detail-type": []string{"ECS Hook State Change"},
+			"detail": map[string]any{
+				"clusterArn": []cfn.Value{cfn.GetAtt(logicalCluster, "Arn")},
+				"serviceArn": []cfn.Value{e.serviceArn()},
+			},
 		},
 	}
 	for _, r := range rules {

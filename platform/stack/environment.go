@@ -39,6 +39,7 @@ const (
 	logicalDeployRule      = "DeploymentEventsRule"
 	logicalServiceRule     = "ServiceActionEventsRule"
 	logicalAlarmRule       = "AlarmEventsRule"
+	logicalHookRule        = "HookEventsRule"
 )
 
 // azSuffix names the two AZs' resources.

@@ -73,7 +73,7 @@ func TestTemplatesAreValid(t *testing.T) {
 	for env, s := range specs(t) {
 		cases[env] = s
 	}
-	cases["no test listener"] = variant(t, func(s *platform.Spec) { s.LoadBalancer.TestListener = false })
+	cases["no test listener"] = variant(t, func(s *platform.Spec) { s.LoadBalancer.TestListener = false; s.Deploywatch.SmokeChecks = nil })
 	cases["nat per az, x86"] = variant(t, func(s *platform.Spec) {
 		s.Network.NAT = platform.NATPerAZ
 		s.Deploywatch.Architecture = "x86_64"
@@ -377,7 +377,7 @@ func TestSwitches(t *testing.T) {
 			}
 			return ""
 		}},
-		{"no test listener", func(s *platform.Spec) { s.LoadBalancer.TestListener = false }, func(p parsed) string {
+		{"no test listener", func(s *platform.Spec) { s.LoadBalancer.TestListener = false; s.Deploywatch.SmokeChecks = nil }, func(p parsed) string {
 			if rules := p.ofType("AWS::ElasticLoadBalancingV2::ListenerRule"); !slices.Equal(rules, []string{"ProductionListenerRule"}) {
 				return fmt.Sprintf("listener rules = %v, want only the production rule", rules)
 			}
