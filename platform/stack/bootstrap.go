@@ -86,5 +86,8 @@ func Bootstrap(spec platform.Spec) (*Stack, error) {
 	t.Output(OutputRepositoryName, "the ECR repository's name", cfn.Ref(logicalRepository))
 	t.Output(OutputRepositoryArn, "the ECR repository's ARN", cfn.GetAtt(logicalRepository, "Arn"))
 	t.Output(OutputArtifactBucket, "where ship uploads the deploywatch package", cfn.Ref(logicalBucket))
+	if spec.CI.Enabled() {
+		ci(t, spec)
+	}
 	return &Stack{Name: BootstrapName(spec), Template: t, Parameters: map[string]string{}, Tags: tags(spec)}, nil
 }

@@ -1,0 +1,349 @@
+package stack
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/shipyard-ecs/shipyard/platform"
+	"github.com/shipyard-ecs/shipyard/platform/cfn"
+)
+
+// Names of the deployer's policies.
+const (
+	// DeployerPolicyShip is what ship itself calls: the stacks' change sets,
+	// the service and its task definitions, the image push, the Lambda
+	// package upload, the ledger, logs, alarms and auto scaling.
+	DeployerPolicyShip = "ship"
+	// DeployerPolicyNetwork and DeployerPolicyServices are what
+	// CloudFormation does with the deployer's credentials while it creates,
+	// updates and deletes the stacks' resources; they hold only through
+	// CloudFormation (aws:CalledVia), never when called directly.
+	DeployerPolicyNetwork  = "provision-network"
+	DeployerPolicyServices = "provision-services"
+)
+
+// viaCloudFormation is the condition of the provisioning statements: the
+// call is CloudFormation's, made with the deployer's credentials.
+var viaCloudFormation = map[string]map[string]any{"ForAnyValue:StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}}
+
+// DeployerPolicies are the IAM policies a deployer of the environment needs
+// for ship up, plan, deploy, rollback, status, history, logs, drill and
+// destroy: least privilege, scoped by name to the environment's resources
+// wherever AWS allows it. Each fits the 6,144 characters of a managed
+// policy. Resources are written with ${AWS::Partition}, ${AWS::Region} and
+// ${AWS::AccountId} only, so the same text serves the CI deployer role in
+// the bootstrap stack and, resolved (DeployerPolicyJSON), a human deployer.
+//
+// The stack roles are beside them (roles.go); the trade-off of a deployer
+// that can change the stacks is in docs/deployer-iam.md.
+func DeployerPolicies(spec platform.Spec) []cfn.Policy {
+	d := deployer{spec: spec, prefix: spec.Prefix()}
+	return []cfn.Policy{
+		{PolicyName: DeployerPolicyShip, PolicyDocument: d.doc(d.ship())},
+		{PolicyName: DeployerPolicyNetwork, PolicyDocument: d.doc(d.network())},
+		{PolicyName: DeployerPolicyServices, PolicyDocument: d.doc(d.services())},
+	}
+}
+
+type deployer struct {
+	spec   platform.Spec
+	prefix string
+}
+
+func (d deployer) doc(sts []cfn.Statement) cfn.PolicyDocument {
+	return cfn.PolicyDocument{Version: cfn.PolicyVersion, Statement: sts}
+}
+
+// iamArn is an ARN of IAM, which has no region.
+func iamArn(resource string) cfn.Value {
+	return cfn.Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:" + resource)
+}
+
+// s3Arn is an ARN of S3, which has neither region nor account.
+func s3Arn(resource string) cfn.Value { return cfn.Sub("arn:${AWS::Partition}:s3:::" + resource) }
+
+func (d deployer) stacks() []cfn.Value {
+	return []cfn.Value{
+		arn("cloudformation", "stack/"+BootstrapName(d.spec)+"/*"),
+		arn("cloudformation", "stack/"+EnvironmentName(d.spec)+"/*"),
+	}
+}
+
+// environmentRoles are the roles CloudFormation names after the
+// environment stack (<stack>-<logical id>-<suffix>), and the bootstrap
+// stack's deployer role.
+func (d deployer) roles() []cfn.Value {
+	return []cfn.Value{iamArn("role/" + EnvironmentName(d.spec) + "-*"), iamArn("role/" + BootstrapName(d.spec) + "-*")}
+}
+
+// bucket is the artifact bucket, named by CloudFormation after the
+// bootstrap stack, lowercase.
+func (d deployer) bucket() string { return BootstrapName(d.spec) + "-*" }
+
+func (d deployer) clusterArn() cfn.Value { return arn("ecs", "cluster/"+ClusterName(d.spec)) }
+
+func (d deployer) ship() []cfn.Statement {
+	cluster, service := ClusterName(d.spec), ServiceName(d.spec)
+	appLogs := "/ecs/" + d.prefix
+	passRole := allow("PassRoles", []string{"iam:PassRole"}, d.roles()...)
+	passRole.Condition = map[string]map[string]any{"StringEquals": {"iam:PassedToService": []string{"ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "lambda.amazonaws.com"}}} //nolint:gosec // G101: an IAM condition key, not a credential
+	tagOnCreate := allow("TagOnCreate", []string{"ecs:TagResource"}, arn("ecs", "service/"+cluster+"/"+service), arn("ecs", "task-definition/"+d.prefix+":*"))
+	tagOnCreate.Condition = map[string]map[string]any{"StringEquals": {"ecs:CreateAction": []string{"CreateService", "RegisterTaskDefinition"}}}
+	inCluster := allow("Tasks", []string{"ecs:ListTasks"}, anyResource)
+	inCluster.Condition = map[string]map[string]any{"ArnEquals": {"ecs:cluster": d.clusterArn()}}
+	linked := allow("ServiceLinkedRoles", []string{"iam:CreateServiceLinkedRole"}, iamArn("role/aws-service-role/*"))
+	linked.Condition = map[string]map[string]any{"StringEquals": {"iam:AWSServiceName": []string{"ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com"}}}
+	return []cfn.Statement{
+		allow("Stacks", []string{
+			"cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet", "cloudformation:DeleteChangeSet",
+			"cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents", "cloudformation:DescribeStackResources", "cloudformation:ListStackResources",
+			"cloudformation:DeleteStack",
+		}, d.stacks()...),
+		allow("Service", []string{"ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService", "ecs:DescribeServices", "ecs:ListServiceDeployments"},
+			arn("ecs", "service/"+cluster+"/"+service)),
+		allow("Deployments", []string{"ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"},
+			arn("ecs", "service-deployment/"+cluster+"/"+service+"/*")),
+		allow("Revisions", []string{"ecs:DescribeServiceRevisions"}, arn("ecs", "service-revision/"+cluster+"/"+service+"/*")),
+		allow("TaskState", []string{"ecs:DescribeTasks"}, arn("ecs", "task/"+cluster+"/*")),
+		inCluster,
+		allow("TaskDefinitions", []string{
+			"ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition", "ecs:DeleteTaskDefinitions",
+		}, anyResource),
+		tagOnCreate,
+		passRole,
+		// ELB's Describe actions take no resource-level permissions.
+		allow("LoadBalancerRead", []string{"elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTargetHealth"}, anyResource),
+		allow("RegistryAuth", []string{"ecr:GetAuthorizationToken"}, anyResource),
+		// The image push speaks the registry protocol, not the SDK; each
+		// request is authorized as one of these.
+		allow("ImagePush", []string{
+			"ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload",
+			"ecr:PutImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+			// ship destroy empties and deletes a retained repository.
+			"ecr:ListImages", "ecr:BatchDeleteImage", "ecr:DescribeRepositories", "ecr:DeleteRepository",
+		}, arn("ecr", "repository/"+RepositoryName(d.spec))),
+		// The deploywatch package: uploaded by content address, checked
+		// before; ship destroy empties the versioned bucket.
+		allow("Artifacts", []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"}, s3Arn(d.bucket()+"/*")),
+		allow("ArtifactBucket", []string{"s3:ListBucket", "s3:ListBucketVersions", "s3:DeleteBucket"}, s3Arn(d.bucket())),
+		allow("Ledger", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DescribeTable", "dynamodb:DeleteTable"},
+			arn("dynamodb", "table/"+d.prefix+"-deployments")),
+		allow("AppLogs", []string{"logs:GetLogEvents", "logs:FilterLogEvents", "logs:DescribeLogStreams"}, arn("logs", "log-group:"+appLogs+":*")),
+		// ship destroy deletes the retained log groups.
+		allow("LogGroups", []string{"logs:DeleteLogGroup"}, arn("logs", "log-group:"+appLogs+":*"), arn("logs", "log-group:/aws/lambda/"+d.prefix+"-*")),
+		allow("LogGroupsRead", []string{"logs:DescribeLogGroups"}, anyResource),
+		allow("Alarms", []string{"cloudwatch:DescribeAlarms"}, arn("cloudwatch", "alarm:"+d.prefix+"-*")),
+		// Scalable targets are named by AWS, not by us.
+		allow("Scaling", []string{
+			"application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget",
+			"application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy",
+		}, arn("application-autoscaling", "scalable-target/*")),
+		allow("ScalingRead", []string{"application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies"}, anyResource),
+		linked,
+	}
+}
+
+func via(st cfn.Statement) cfn.Statement {
+	st.Condition = viaCloudFormation
+	return st
+}
+
+func (d deployer) network() []cfn.Statement {
+	lb := func(kind string) cfn.Value { return arn("elasticloadbalancing", kind) }
+	return []cfn.Statement{
+		// EC2 names new resources by id, so the account and region are the
+		// scope; the condition keeps them to CloudFormation's calls.
+		via(allow("Network", []string{
+			"ec2:CreateVpc", "ec2:DeleteVpc", "ec2:ModifyVpcAttribute",
+			"ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
+			"ec2:CreateInternetGateway", "ec2:DeleteInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
+			"ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:CreateNatGateway", "ec2:DeleteNatGateway",
+			"ec2:CreateRouteTable", "ec2:DeleteRouteTable", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable",
+			"ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute",
+			"ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup",
+			"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress",
+			"ec2:CreateTags", "ec2:DeleteTags",
+		}, arn("ec2", "*"))),
+		via(allow("NetworkRead", []string{
+			"ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets", "ec2:DescribeInternetGateways", "ec2:DescribeAddresses",
+			"ec2:DescribeNatGateways", "ec2:DescribeRouteTables", "ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules",
+			"ec2:DescribeNetworkInterfaces", "ec2:DescribeAvailabilityZones", "ec2:DescribeAccountAttributes",
+			"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes",
+			"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetGroupAttributes",
+			"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTags",
+		}, anyResource)),
+		via(allow("LoadBalancer", []string{
+			"elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyLoadBalancerAttributes",
+			"elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
+			"elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes",
+			"elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener", "elasticloadbalancing:ModifyListener",
+			"elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule", "elasticloadbalancing:ModifyRule",
+			"elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
+		}, lb("loadbalancer/app/"+d.prefix+"/*"), lb("listener/app/"+d.prefix+"/*"), lb("listener-rule/app/"+d.prefix+"/*"), lb("targetgroup/"+d.prefix+"-*/*"))),
+	}
+}
+
+func (d deployer) services() []cfn.Statement {
+	attach := via(allow("RoleManagedPolicy", []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy"}, d.roles()...))
+	attach.Condition = map[string]map[string]any{
+		"ForAnyValue:StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"},
+		"ArnEquals":                {"iam:PolicyARN": cfn.Sub("arn:${AWS::Partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers")},
+	}
+	sts := []cfn.Statement{
+		via(allow("Roles", []string{
+			"iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
+			"iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+			"iam:TagRole", "iam:UntagRole",
+		}, d.roles()...)),
+		attach,
+		via(allow("Cluster", []string{"ecs:CreateCluster", "ecs:DeleteCluster", "ecs:DescribeClusters", "ecs:UpdateClusterSettings", "ecs:TagResource"}, d.clusterArn())),
+		via(allow("Repository", []string{
+			"ecr:CreateRepository", "ecr:PutLifecyclePolicy", "ecr:GetLifecyclePolicy",
+			"ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability", "ecr:TagResource", "ecr:ListTagsForResource",
+		}, arn("ecr", "repository/"+RepositoryName(d.spec)))),
+		via(allow("Bucket", []string{
+			"s3:CreateBucket", "s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy",
+			"s3:PutEncryptionConfiguration", "s3:GetEncryptionConfiguration", "s3:PutBucketVersioning", "s3:GetBucketVersioning",
+			"s3:PutBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock", "s3:PutBucketOwnershipControls", "s3:GetBucketOwnershipControls",
+			"s3:PutLifecycleConfiguration", "s3:GetLifecycleConfiguration", "s3:PutBucketTagging", "s3:GetBucketTagging",
+		}, s3Arn(d.bucket()))),
+		via(allow("LogGroupsWrite", []string{"logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:TagResource", "logs:ListTagsForResource"},
+			arn("logs", "log-group:/ecs/"+d.prefix+":*"), arn("logs", "log-group:/aws/lambda/"+d.prefix+"-*"))),
+		via(allow("AlarmsWrite", []string{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource"}, arn("cloudwatch", "alarm:"+d.prefix+"-*"))),
+		via(allow("LedgerTable", []string{
+			"dynamodb:CreateTable", "dynamodb:UpdateTable",
+			"dynamodb:UpdateContinuousBackups", "dynamodb:DescribeContinuousBackups", "dynamodb:TagResource", "dynamodb:ListTagsOfResource",
+		}, arn("dynamodb", "table/"+d.prefix+"-deployments"))),
+		via(allow("DeadLetters", []string{"sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:ListQueueTags"},
+			arn("sqs", d.prefix+"-*"))),
+		via(allow("Function", []string{
+			"lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
+			"lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:AddPermission", "lambda:RemovePermission",
+			"lambda:TagResource", "lambda:ListTags",
+		}, arn("lambda", "function:"+d.prefix+"-deploywatch"))),
+		via(allow("EventRules", []string{"events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:PutTargets", "events:RemoveTargets", "events:TagResource"},
+			arn("events", "rule/"+d.prefix+"-*"))),
+	}
+	if d.spec.CI.Enabled() && d.spec.CI.OIDCProviderARN == "" {
+		sts = append(sts, via(allow("GitHubOIDCProvider", []string{
+			"iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:GetOpenIDConnectProvider",
+			"iam:TagOpenIDConnectProvider", "iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider",
+		}, iamArn("oidc-provider/"+platform.GitHubOIDCHost))))
+	}
+	return sts
+}
+
+// pseudo matches the pseudo parameters a deployer policy may use.
+var pseudo = regexp.MustCompile(`\$\{([^}]*)\}`)
+
+// DeployerPolicyJSON renders the deployer policies for an account outside
+// CloudFormation: the pseudo parameters resolved from the spec, as
+// {"Policies": [{"PolicyName", "PolicyDocument"}]}, indented.
+func DeployerPolicyJSON(spec platform.Spec) ([]byte, error) {
+	vars := map[string]string{"AWS::Partition": Partition(spec.Region), "AWS::Region": spec.Region, "AWS::AccountId": spec.Account}
+	raw, err := json.Marshal(map[string]any{"Policies": DeployerPolicies(spec)})
+	if err != nil {
+		return nil, fmt.Errorf("marshal deployer policies: %w", err)
+	}
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("read deployer policies back: %w", err)
+	}
+	resolved, err := resolve(doc, vars)
+	if err != nil {
+		return nil, err
+	}
+	// Back through typed fields, so each statement reads Sid, Effect,
+	// Action, Resource, Condition, as people write them.
+	raw, err = json.Marshal(resolved)
+	if err != nil {
+		return nil, fmt.Errorf("marshal deployer policies: %w", err)
+	}
+	var ordered struct {
+		Policies []struct {
+			PolicyName     string
+			PolicyDocument struct {
+				Version   string
+				Statement []struct {
+					Sid       string
+					Effect    string
+					Action    []string
+					Resource  []string
+					Condition map[string]map[string]any `json:",omitempty"`
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &ordered); err != nil {
+		return nil, fmt.Errorf("read deployer policies back: %w", err)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(ordered); err != nil {
+		return nil, fmt.Errorf("marshal deployer policies: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// resolve replaces every {"Fn::Sub": s} with s, its pseudo parameters
+// substituted; any other intrinsic is an error, since a policy outside a
+// stack has nothing to refer to.
+func resolve(v any, vars map[string]string) (any, error) {
+	switch c := v.(type) {
+	case map[string]any:
+		if s, ok := c["Fn::Sub"].(string); ok && len(c) == 1 {
+			var missing []string
+			out := pseudo.ReplaceAllStringFunc(s, func(m string) string {
+				name := m[2 : len(m)-1]
+				if val, ok := vars[name]; ok {
+					return val
+				}
+				missing = append(missing, name)
+				return m
+			})
+			if missing != nil {
+				return nil, fmt.Errorf("resolve deployer policy: %s refers to %s, which a policy outside the stack cannot", s, strings.Join(missing, ", "))
+			}
+			return out, nil
+		}
+		out := make(map[string]any, len(c))
+		for k, e := range c {
+			if strings.HasPrefix(k, "Fn::") || k == "Ref" {
+				return nil, fmt.Errorf("resolve deployer policy: %s is not allowed in a deployer policy; name resources with Fn::Sub and pseudo parameters", k)
+			}
+			r, err := resolve(e, vars)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(c))
+		for i, e := range c {
+			r, err := resolve(e, vars)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+// Partition is the AWS partition of a region.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
