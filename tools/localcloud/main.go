@@ -5,6 +5,9 @@
 // to loopback only. See docs/localcloud.md.
 //
 //	localcloud --addr 127.0.0.1:4566 --state .localcloud --time-scale 0.05
+//
+// Load balancer DNS names resolve nowhere outside AWS; the functions and
+// tasks localcloud runs reach them through its VPC proxy (HTTP_PROXY).
 package main
 
 import (
@@ -61,6 +64,7 @@ type options struct {
 	logLevel   slog.Level
 	portOffset int
 	schemas    string
+	vpcProxy   string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -73,6 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	fs.IntVar(&o.portOffset, "listener-port-offset", 8000, "ALB listener port N is served on loopback port N+`offset` (80 becomes 8080); -1 picks free ports")
 	fs.StringVar(&o.schemas, "schemas", "", "`dir`ectory of CloudFormation registry schemas (AWS_*.json) to validate stack resource properties against")
+	fs.StringVar(&o.vpcProxy, "vpc-proxy", "127.0.0.1:0", "loopback `host:port` of the VPC proxy that functions and tasks get as HTTP_PROXY, so load balancer DNS names reach their listeners (port 0: a free one)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -111,12 +116,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.portOffset < -1 || o.portOffset > 65535 {
 		return usage("--listener-port-offset %d: want -1 or 0..65535", o.portOffset)
 	}
-	host, _, err := net.SplitHostPort(o.addr)
-	if err != nil {
-		return usage("--addr %q: want host:port, e.g. 127.0.0.1:4566", o.addr)
-	}
-	if !isLoopback(host) {
-		return usage("--addr %q: localcloud binds to loopback only; use 127.0.0.1 or localhost", o.addr)
+	for _, a := range []struct{ flag, value, example string }{{"--addr", o.addr, "127.0.0.1:4566"}, {"--vpc-proxy", o.vpcProxy, "127.0.0.1:0"}} {
+		host, _, err := net.SplitHostPort(a.value)
+		if err != nil {
+			return usage("%s %q: want host:port, e.g. %s", a.flag, a.value, a.example)
+		}
+		if !isLoopback(host) {
+			return usage("%s %q: localcloud binds to loopback only; use 127.0.0.1 or localhost", a.flag, a.value)
+		}
 	}
 	return o, nil
 }
@@ -152,7 +159,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--schemas: %w", err)
 		}
 	}
-	srv, err := server.New(ctx, server.Config{Logger: log, Clock: clk, Store: store, PortOffset: o.portOffset, Schemas: schemas})
+	srv, err := server.New(ctx, server.Config{Logger: log, Clock: clk, Store: store, PortOffset: o.portOffset, Schemas: schemas, VPCProxyAddr: o.vpcProxy})
 	if err != nil {
 		return err
 	}
@@ -175,6 +182,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "localcloud %s listening on http://%s (state %s, time scale %g)\n", version, ln.Addr(), o.stateDir, o.timeScale)
 	fmt.Fprintf(stdout, "point clients at it: AWS_ENDPOINT_URL=http://%s AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test\n", ln.Addr())
+	fmt.Fprintf(stdout, "load balancer DNS names resolve through the VPC proxy: HTTP_PROXY=%s\n", srv.VPC.URL())
 	return srv.Serve(runCtx, ln)
 }
 
@@ -187,7 +195,8 @@ func addECS(ctx context.Context, srv *server.Server, host, dir string, clk clock
 		return nil, fmt.Errorf("start ecr: %w", err)
 	}
 	srv.Add(registry)
-	runner, err := taskrun.New(taskrun.Config{Dir: filepath.Join(dir, "tasks"), Images: registry, Logs: srv.Logs, Clock: clk, Logger: log.With("subsystem", "taskrun")})
+	runner, err := taskrun.New(taskrun.Config{Dir: filepath.Join(dir, "tasks"), Images: registry, Logs: srv.Logs, Clock: clk, Logger: log.With("subsystem", "taskrun"),
+		ProxyEnv: srv.VPC.Env()})
 	if err != nil {
 		return nil, fmt.Errorf("start task runner: %w", err)
 	}

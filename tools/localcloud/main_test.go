@@ -30,10 +30,12 @@ func TestParseFlags(t *testing.T) {
 		want    options
 		wantErr bool
 	}{
-		{"defaults", nil, options{addr: "127.0.0.1:4566", stateDir: filepath.Join(wd, ".localcloud"), timeScale: 1, logLevel: slog.LevelInfo, portOffset: 8000}, false},
-		{"all set", []string{"--addr", "localhost:5000", "--state", "/tmp/s", "--time-scale", "0.05", "--log-level", "debug", "--listener-port-offset", "-1"},
-			options{addr: "localhost:5000", stateDir: "/tmp/s", timeScale: 0.05, logLevel: slog.LevelDebug, portOffset: -1}, false},
-		{"relative state", []string{"--state", "a/../b"}, options{addr: "127.0.0.1:4566", stateDir: filepath.Join(wd, "b"), timeScale: 1, logLevel: slog.LevelInfo, portOffset: 8000}, false},
+		{"defaults", nil, options{addr: "127.0.0.1:4566", stateDir: filepath.Join(wd, ".localcloud"), timeScale: 1, logLevel: slog.LevelInfo, portOffset: 8000, vpcProxy: "127.0.0.1:0"}, false},
+		{"all set", []string{"--addr", "localhost:5000", "--state", "/tmp/s", "--time-scale", "0.05", "--log-level", "debug", "--listener-port-offset", "-1", "--vpc-proxy", "127.0.0.1:4580"},
+			options{addr: "localhost:5000", stateDir: "/tmp/s", timeScale: 0.05, logLevel: slog.LevelDebug, portOffset: -1, vpcProxy: "127.0.0.1:4580"}, false},
+		{"relative state", []string{"--state", "a/../b"}, options{addr: "127.0.0.1:4566", stateDir: filepath.Join(wd, "b"), timeScale: 1, logLevel: slog.LevelInfo, portOffset: 8000, vpcProxy: "127.0.0.1:0"}, false},
+		{"vpc proxy not loopback", []string{"--vpc-proxy", "0.0.0.0:3128"}, options{}, true},
+		{"vpc proxy no port", []string{"--vpc-proxy", "127.0.0.1"}, options{}, true},
 		{"not loopback", []string{"--addr", "0.0.0.0:4566"}, options{}, true},
 		{"no port", []string{"--addr", "127.0.0.1"}, options{}, true},
 		{"zero scale", []string{"--time-scale", "0"}, options{}, true},

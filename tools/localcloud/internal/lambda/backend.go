@@ -13,7 +13,9 @@
 //     Handler binary. Its environment is the function's Variables plus the
 //     Lambda ones: AWS_LAMBDA_RUNTIME_API (this instance's Runtime API on
 //     loopback), AWS_LAMBDA_FUNCTION_NAME, _HANDLER, AWS_REGION,
-//     AWS_ENDPOINT_URL (localcloud itself), dummy credentials. Nothing of
+//     AWS_ENDPOINT_URL (localcloud itself), dummy credentials, and
+//     Config.ProxyEnv (HTTP_PROXY for the VPC proxy), which the function's
+//     Variables may override. Nothing of
 //     localcloud's own environment leaks in but PATH.
 //   - Invocations are served one at a time per function, in arrival order;
 //     the rest wait their turn.
@@ -81,6 +83,10 @@ type Config struct {
 	// Endpoint is the URL functions reach localcloud at (AWS_ENDPOINT_URL);
 	// SetEndpoint sets it once the server listens.
 	Endpoint string
+	// ProxyEnv is added to every instance's environment before the
+	// function's Variables: localcloud's VPC proxy (elbv2.VPCProxy.Env), so
+	// load balancer DNS names reach their listeners. Optional.
+	ProxyEnv []string
 	// Logs and S3 are optional.
 	Logs LogSink
 	S3   ObjectGetter

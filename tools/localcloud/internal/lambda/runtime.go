@@ -130,6 +130,8 @@ func (b *Backend) startInstanceLocked(f *function) (*instance, error) {
 
 	cfg := f.Config
 	env := []string{"PATH=" + os.Getenv("PATH"), "TZ=:UTC", "LANG=en_US.UTF-8"}
+	// Before the function's variables, which may name a proxy of their own.
+	env = append(env, b.cfg.ProxyEnv...)
 	for k, v := range envVars(cfg.Environment) {
 		env = append(env, k+"="+v)
 	}

@@ -47,13 +47,20 @@ type Config struct {
 	// Schemas, when set, are the CloudFormation registry schemas resource
 	// properties are validated against.
 	Schemas *cloudformation.Schemas
+	// VPCProxyAddr is the loopback host:port of the VPC proxy that makes
+	// load balancer DNS names reachable from functions and tasks; default
+	// 127.0.0.1:0 (a free port).
+	VPCProxyAddr string
 }
 
 // Server is localcloud's root: the mux and the backends behind it.
 type Server struct {
-	Mux        *awsproto.Mux
-	STS        *sts.Backend
-	ELBv2      *elbv2.Backend
+	Mux   *awsproto.Mux
+	STS   *sts.Backend
+	ELBv2 *elbv2.Backend
+	// VPC is the VPC proxy: give the processes localcloud runs VPC.Env()
+	// and the load balancers' DNS names reach their listeners.
+	VPC        *elbv2.VPCProxy
 	CloudWatch *cloudwatch.Backend
 	Logs       *logs.Backend
 	// CloudFormation is the stack engine.
@@ -105,6 +112,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.Add(s.ELBv2)
+	if cfg.VPCProxyAddr == "" {
+		cfg.VPCProxyAddr = "127.0.0.1:0"
+	}
+	if s.VPC, err = s.ELBv2.ServeVPCProxy(cfg.VPCProxyAddr); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.closers = append(s.closers, s.VPC)
 	s.Logs, err = logs.New(logs.Config{Logger: cfg.Logger.With("subsystem", "logs"), Clock: cfg.Clock, Store: cfg.Store})
 	if err != nil {
 		s.Close()
@@ -139,7 +154,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Store.Dir != "" {
 		codeDir = filepath.Join(cfg.Store.Dir, "lambda")
 	}
-	s.Lambda, err = lambda.New(lambda.Config{Logger: cfg.Logger.With("subsystem", "lambda"), Clock: cfg.Clock, Store: cfg.Store, CodeDir: codeDir, Logs: s.Logs, S3: s.S3})
+	s.Lambda, err = lambda.New(lambda.Config{Logger: cfg.Logger.With("subsystem", "lambda"), Clock: cfg.Clock, Store: cfg.Store, CodeDir: codeDir, Logs: s.Logs, S3: s.S3, ProxyEnv: s.VPC.Env()})
 	if err != nil {
 		s.Close()
 		return nil, err

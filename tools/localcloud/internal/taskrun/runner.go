@@ -2,7 +2,8 @@
 // container image by digest from the local registry, unpacks its layers into
 // a root filesystem under the state directory, and executes the image's
 // entrypoint and command with the task's environment, its own loopback
-// address (HOST) and the container port (PORT). It serves the ECS task
+// address (HOST), the container port (PORT) and, where configured, the
+// VPC proxy (HTTP_PROXY) that makes load balancer DNS names reachable. It serves the ECS task
 // metadata endpoint v4 to every task, sends stdout and stderr line by line to
 // the task's CloudWatch Logs stream, and reports the exit code when the
 // process ends.
@@ -63,6 +64,11 @@ type Config struct {
 	// MetadataAddr is where the task metadata endpoint listens; default
 	// 127.0.0.1:0.
 	MetadataAddr string
+	// ProxyEnv comes first in every task's environment (the image's and the
+	// task definition's variables may override it): localcloud's VPC proxy
+	// (elbv2.VPCProxy.Env), so load balancer DNS names reach their
+	// listeners. Optional.
+	ProxyEnv []string
 }
 
 // Runner starts and stops task processes. Its methods are safe for
@@ -197,7 +203,8 @@ func (r *Runner) Start(ctx context.Context, spec Spec, onExit func(Exit)) (*Proc
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("start task %s: image %s has no entrypoint or command", spec.TaskID, spec.Image)
 	}
-	env := append([]string{}, cf.Config.Env...)
+	env := append([]string{}, r.cfg.ProxyEnv...)
+	env = append(env, cf.Config.Env...)
 	env = append(env, spec.Env...)
 	env = append(env,
 		"HOST="+spec.Host,

@@ -10,7 +10,9 @@
 //     repeats), IN_PROGRESS with a callBackDelay of 1 s.
 //   - {"action":"fail"} returns an error; {"action":"exit"} exits with
 //     status 3; {"action":"sleep","ms":N} sleeps; {"action":"print",
-//     "text":T} writes T to stdout.
+//     "text":T} writes T to stdout; {"action":"get","url":U} GETs U with
+//     net/http's default client (which honours HTTP_PROXY) and answers
+//     {"status":N,"body":B}.
 //   - Anything else is echoed back with the function's name and the
 //     environment variables the emulator must set.
 package main
@@ -20,6 +22,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -33,6 +37,7 @@ type command struct {
 	MS             int    `json:"ms"`
 	Text           string `json:"text"`
 	LifecycleStage string `json:"lifecycleStage"`
+	URL            string `json:"url"`
 }
 
 func record(raw json.RawMessage) error {
@@ -86,6 +91,21 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 		time.Sleep(time.Duration(c.MS) * time.Millisecond)
 	case "print":
 		fmt.Println(c.Text)
+	case "get":
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.URL, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"status": resp.StatusCode, "body": string(body)}, nil
 	}
 	lc, _ := lambdacontext.FromContext(ctx)
 	env := map[string]string{}
