@@ -79,7 +79,7 @@ deployment in flight, 130 interrupted watching (the deployment goes on).`,
 	})
 	root.PersistentFlags().DurationVar(&a.poll, "poll", 0, "time between two looks at a deployment (default 5s, scaled on the local cloud)")
 	_ = root.PersistentFlags().MarkHidden("poll")
-	root.AddCommand(a.templateCommand(), a.validateCommand(), a.deployCommand(), a.statusCommand(), a.rollbackCommand(), a.localCommand(), a.upCommand(), a.planCommand(), a.historyCommand(), a.logsCommand(), a.destroyCommand())
+	root.AddCommand(a.templateCommand(), a.validateCommand(), a.deployCommand(), a.statusCommand(), a.rollbackCommand(), a.localCommand(), a.upCommand(), a.planCommand(), a.historyCommand(), a.logsCommand(), a.destroyCommand(), a.drillCommand())
 	return root
 }
 
