@@ -198,6 +198,24 @@ func decodeBody(r *http.Request, v any) error {
 	return nil
 }
 
+// member is a request member the API requires, and whether the request
+// set it.
+type member struct {
+	name string
+	set  bool
+}
+
+// required answers the first member the request left out, in the order
+// given, with the framework's "must not be null" validation error.
+func required(members ...member) error {
+	for _, m := range members {
+		if !m.set {
+			return awsproto.Validation(CodeValidation, awsproto.Required(m.name))
+		}
+	}
+	return nil
+}
+
 var (
 	nameRE = regexp.MustCompile(`^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$`)
 	roleRE = regexp.MustCompile(`^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`)
@@ -286,13 +304,8 @@ func (b *Backend) createFunction(ctx context.Context, r *http.Request, _ []strin
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
-	switch {
-	case in.FunctionName == "":
-		return 0, nil, awsproto.Validation(CodeValidation, awsproto.Required("functionName"))
-	case in.Role == "":
-		return 0, nil, awsproto.Validation(CodeValidation, awsproto.Required("role"))
-	case in.Code == nil:
-		return 0, nil, awsproto.Validation(CodeValidation, awsproto.Required("code"))
+	if err := required(member{"functionName", in.FunctionName != ""}, member{"role", in.Role != ""}, member{"code", in.Code != nil}); err != nil {
+		return 0, nil, err
 	}
 	if !nameRE.MatchString(in.FunctionName) || strings.Contains(in.FunctionName, ":") || len(in.FunctionName) > 64 {
 		return 0, nil, awsproto.Validation(CodeValidation, awsproto.Violation{Field: "functionName", Value: in.FunctionName, Constraint: "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?"})
@@ -586,13 +599,8 @@ func (b *Backend) addPermission(_ context.Context, r *http.Request, parts []stri
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
-	switch {
-	case in.StatementId == "":
-		return 0, nil, awsproto.Validation(CodeValidation, awsproto.Required("statementId"))
-	case in.Action == "":
-		return 0, nil, awsproto.Validation(CodeValidation, awsproto.Required("action"))
-	case in.Principal == "":
-		return 0, nil, awsproto.Validation(CodeValidation, awsproto.Required("principal"))
+	if err := required(member{"statementId", in.StatementId != ""}, member{"action", in.Action != ""}, member{"principal", in.Principal != ""}); err != nil {
+		return 0, nil, err
 	}
 	if !sidRE.MatchString(in.StatementId) || len(in.StatementId) > 100 {
 		return 0, nil, awsproto.Validation(CodeValidation, awsproto.Violation{Field: "statementId", Value: in.StatementId, Constraint: "Member must satisfy regular expression pattern: ([a-zA-Z0-9-_.]+)"})
