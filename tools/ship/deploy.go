@@ -49,6 +49,7 @@ type deployFlags struct {
 	env, image string
 	envVars    []string
 	pkg        string
+	builder    string
 	watchFlags
 }
 
@@ -58,11 +59,12 @@ func (a *app) deployCommand() *cobra.Command {
 		Use:   "deploy",
 		Short: "Build, push and deploy the app with a native ECS blue/green deployment, and watch it",
 		Long: `deploy builds the app image without Docker (a static Go binary in a one-layer
-OCI image, ko-style), pushes it to the environment's ECR repository, registers a
-task definition pinned to the image digest, updates the ECS service with that
-task definition only, records the request in the deployment ledger, and watches
-the blue/green deployment to its end: stage, listener weights, target health,
-alarm states and the bake countdown.
+OCI image, ko-style; --builder docker runs docker build on the Dockerfile
+instead, where a Docker engine answers), pushes it to the environment's ECR
+repository, registers a task definition pinned to the image digest, updates
+the ECS service with that task definition only, records the request in the
+deployment ledger, and watches the blue/green deployment to its end: stage,
+listener weights, target health, alarm states and the bake countdown.
 
 Ctrl-C stops watching, never the deployment; ship status --watch re-attaches.
 While another deployment is in flight, deploy refuses and changes nothing.
@@ -73,6 +75,7 @@ back); 5 timed out watching; 6 stopped or rolled back on request; 7 refused,
 another deployment is in flight; 130 interrupted watching.`,
 		Example: `  ship deploy                                  # the local environment
   ship deploy --env production
+  ship deploy --builder docker                 # the Dockerfile's distroless image
   ship deploy --env-var LOG_LEVEL=debug --env-var APP_FAULT=errors
   ship deploy --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/shipyard-production:v1.2.3
   ship deploy --output json | jq .`,
@@ -85,6 +88,7 @@ another deployment is in flight; 130 interrupted watching.`,
 	cmd.Flags().StringVar(&f.image, "image", "", "deploy this image `ref`erence instead of building one (a tag is pinned to its digest)")
 	cmd.Flags().StringArrayVar(&f.envVars, "env-var", nil, "set a container environment variable, `KEY=VALUE` (repeatable)")
 	cmd.Flags().StringVar(&f.pkg, "package", "./services/app", "the Go main `package` directory to build, relative to ship.yaml's directory")
+	addBuilderFlag(cmd, &f.builder)
 	a.addWatchFlags(cmd, &f.watchFlags)
 	return cmd
 }
@@ -110,6 +114,11 @@ func (a *app) deploy(ctx context.Context, f deployFlags) error {
 	}
 	vars, err := parseEnvVars(f.envVars)
 	if err != nil {
+		return err
+	}
+	// Before anything else: no engine for --builder docker is a usage
+	// error that changes nothing.
+	if err := checkBuilder(ctx, f.builder, f.image == ""); err != nil {
 		return err
 	}
 	t, err := a.target(ctx, f.env)
@@ -141,7 +150,7 @@ func (a *app) deploy(ctx context.Context, f deployFlags) error {
 	}
 	git := gitInfo(ctx, pkgDir)
 
-	ref, digest, err := a.image(ctx, t, f.image, pkgDir, git, p)
+	ref, digest, err := a.image(ctx, t, f.image, f.builder, pkgDir, git, p)
 	if err != nil {
 		return err
 	}
@@ -203,7 +212,7 @@ func inFlight(e *deploy.InFlightError) error {
 
 // image builds and pushes the app image, or pins --image, and returns the
 // digest reference and the digest.
-func (a *app) image(ctx context.Context, t *target, ref, pkgDir string, git gitState, p *printer) (string, string, error) {
+func (a *app) image(ctx context.Context, t *target, ref, builder, pkgDir string, git gitState, p *printer) (string, string, error) {
 	auth, err := image.ECRAuth(ctx, t.ecr())
 	if err != nil {
 		return "", "", err
@@ -231,27 +240,18 @@ func (a *app) image(ctx context.Context, t *target, ref, pkgDir string, git gitS
 	if err != nil {
 		return "", "", usageError{err}
 	}
-	goos, goarch := platformOf(t.spec, t.local != nil || t.spec.Env == localEnv)
 	start := time.Now()
-	o := image.Options{
-		// go build in the package's own directory finds its module and
-		// the workspace wherever ship.yaml is.
-		Dir: pkgDir, Package: ".", OS: goos, Arch: goarch,
-		Version: git.version, Commit: git.commit, Port: t.spec.Task.ContainerPort,
-		Labels: map[string]string{"shipyard.app": t.spec.Name, "shipyard.env": t.spec.Env},
-	}
-	img, err := image.Build(ctx, o, a.logger)
+	img, goos, goarch, cleanup, err := a.build(ctx, t, builder, pkgDir, git)
 	if err != nil {
 		return "", "", err
 	}
+	defer cleanup()
 	built := time.Since(start)
 	published, err := pub.Publish(ctx, img, repo, git.version)
 	if err != nil {
 		return "", "", err
 	}
-	p.event("image", fmt.Sprintf("image %s (%s/%s, %.1f MB) built in %s, pushed in %s", published.Ref, goos, goarch,
-		float64(published.Size)/(1<<20), built.Round(time.Millisecond), (time.Since(start)-built).Round(time.Millisecond)),
-		map[string]any{"image": published.Ref, "tag": published.Tag, "size": published.Size, "buildSeconds": built.Seconds(), "pushSeconds": (time.Since(start) - built).Seconds()})
+	imageEvent(p, builder, goos, goarch, published, built, time.Since(start)-built)
 	return published.Ref, published.Digest, nil
 }
 

@@ -33,6 +33,7 @@ import (
 
 type upFlags struct {
 	env, pkg, lambda string
+	builder          string
 	yes              bool
 	watchFlags
 }
@@ -64,12 +65,18 @@ rollbacks it moves no traffic.`,
 	cmd.Flags().BoolVarP(&f.yes, "yes", "y", false, "apply change sets without asking")
 	cmd.Flags().StringVar(&f.pkg, "package", "./services/app", "the app's Go main `package` directory, relative to ship.yaml's directory")
 	cmd.Flags().StringVar(&f.lambda, "lambda", "./lambdas/deploywatch", "the deploywatch Lambda's Go main `package` directory, relative to ship.yaml's directory")
+	addBuilderFlag(cmd, &f.builder)
 	a.addWatchFlags(cmd, &f.watchFlags)
 	return cmd
 }
 
 func (a *app) up(ctx context.Context, f upFlags) error {
 	if err := f.check(); err != nil {
+		return err
+	}
+	// ship up builds the first image only when it creates the service,
+	// but a missing Docker engine is better said before any stack moves.
+	if err := checkBuilder(ctx, f.builder, true); err != nil {
 		return err
 	}
 	spec, err := a.loadSpec(f.env)
@@ -142,7 +149,7 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 		return err
 	}
 	if !exists {
-		if err := a.createService(ctx, t, b, a.rel(f.pkg), f.watchFlags, p); err != nil {
+		if err := a.createService(ctx, t, b, a.rel(f.pkg), f.builder, f.watchFlags, p); err != nil {
 			return err
 		}
 	} else {
@@ -249,9 +256,9 @@ func (a *app) serviceExists(ctx context.Context, t *target) (bool, error) {
 
 // createService builds and pushes the first image, creates the service and
 // watches its first deployment.
-func (a *app) createService(ctx context.Context, t *target, b *service.Builder, pkgDir string, w watchFlags, p *printer) error {
+func (a *app) createService(ctx context.Context, t *target, b *service.Builder, pkgDir, builder string, w watchFlags, p *printer) error {
 	git := gitInfo(ctx, pkgDir)
-	ref, _, err := a.image(ctx, t, "", pkgDir, git, p)
+	ref, _, err := a.image(ctx, t, "", builder, pkgDir, git, p)
 	if err != nil {
 		return err
 	}
