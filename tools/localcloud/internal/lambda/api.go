@@ -349,12 +349,8 @@ func (b *Backend) createFunction(ctx context.Context, r *http.Request, _ []strin
 	c := &f.Config
 	c.FunctionName, c.FunctionArn, c.Runtime, c.Role, c.Handler = in.FunctionName, functionARN(in.FunctionName), in.Runtime, in.Role, in.Handler
 	c.Description, c.Timeout, c.MemorySize = in.Description, 3, 128
-	if in.Timeout != nil {
-		c.Timeout = *in.Timeout
-	}
-	if in.MemorySize != nil {
-		c.MemorySize = *in.MemorySize
-	}
+	setIf(&c.Timeout, in.Timeout)
+	setIf(&c.MemorySize, in.MemorySize)
 	if in.Environment != nil && len(in.Environment.Variables) > 0 {
 		c.Environment = in.Environment
 	}
@@ -526,6 +522,14 @@ type updateConfigInput struct {
 	RevisionId  string
 }
 
+// setIf applies a member the request set (non-nil) to the configuration,
+// leaving the current value where the request left it out.
+func setIf[T any](dst, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
 func (b *Backend) updateFunctionConfiguration(_ context.Context, r *http.Request, parts []string) (int, any, error) {
 	var in updateConfigInput
 	if err := decodeBody(r, &in); err != nil {
@@ -552,24 +556,12 @@ func (b *Backend) updateFunctionConfiguration(_ context.Context, r *http.Request
 		return 0, nil, apiError(CodePreconditionFailed, "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
 	}
 	c := &f.Config
-	if in.Role != nil {
-		c.Role = *in.Role
-	}
-	if in.Handler != nil {
-		c.Handler = *in.Handler
-	}
-	if in.Description != nil {
-		c.Description = *in.Description
-	}
-	if in.Timeout != nil {
-		c.Timeout = *in.Timeout
-	}
-	if in.MemorySize != nil {
-		c.MemorySize = *in.MemorySize
-	}
-	if in.Runtime != nil {
-		c.Runtime = *in.Runtime
-	}
+	setIf(&c.Role, in.Role)
+	setIf(&c.Handler, in.Handler)
+	setIf(&c.Description, in.Description)
+	setIf(&c.Timeout, in.Timeout)
+	setIf(&c.MemorySize, in.MemorySize)
+	setIf(&c.Runtime, in.Runtime)
 	if in.Environment != nil {
 		c.Environment = in.Environment
 		if len(in.Environment.Variables) == 0 {
