@@ -85,6 +85,10 @@ history: build ## past deployments from the ledger
 rollback: build ## stop the deployment in flight, or redeploy the last good revision
 	./bin/ship rollback --env $(ENV)
 
+.PHONY: drill
+drill: build ## deploy the running revision with a fault (FAULT=health|errors|latency|crash) and check it is caught and rolled back
+	./bin/ship drill --env $(ENV) --fault $(or $(FAULT),health)
+
 .PHONY: logs
 logs: build ## the app's logs, merged across tasks, followed (Ctrl-C ends; SINCE=1h, REVISION=N)
 	./bin/ship logs --env $(ENV) -f --since $(or $(SINCE),10m) $(if $(REVISION),--revision $(REVISION))
