@@ -274,6 +274,15 @@ func validateConfig(timeout, memory *int32, role *string) error {
 	return nil
 }
 
+// codeError answers a storeCode error as Lambda does: code that is not a
+// zip is the caller's mistake, anything else the service's.
+func codeError(err error) error {
+	if errors.Is(err, errBadZip) {
+		return invalid(badZipMessage)
+	}
+	return err
+}
+
 // codeBytes reads the zip from the request or from S3.
 func (b *Backend) codeBytes(ctx context.Context, c *code) ([]byte, error) {
 	switch {
@@ -340,10 +349,7 @@ func (b *Backend) createFunction(ctx context.Context, r *http.Request, _ []strin
 	}
 	zipPath, codeDir, size, sha, err := storeCode(b.functionDir(in.FunctionName), archive)
 	if err != nil {
-		if errors.Is(err, errBadZip) {
-			return 0, nil, invalid(badZipMessage)
-		}
-		return 0, nil, err
+		return 0, nil, codeError(err)
 	}
 	f := &function{CodeDir: codeDir, Zip: zipPath, Tags: in.Tags}
 	c := &f.Config
@@ -483,10 +489,7 @@ func (b *Backend) updateFunctionCode(ctx context.Context, r *http.Request, parts
 	}
 	zipPath, codeDir, size, sha, err := storeCode(b.functionDir(f.Config.FunctionName), archive)
 	if err != nil {
-		if errors.Is(err, errBadZip) {
-			return 0, nil, invalid(badZipMessage)
-		}
-		return 0, nil, err
+		return 0, nil, codeError(err)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
