@@ -248,15 +248,24 @@ func (b *Backend) trimLocked(g *group, s *stream) {
 func (b *Backend) Events(_ context.Context, groupName, streamName string) ([]Event, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	_, s, err := b.streamLocked(groupName, streamName)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(s.Events), nil
+}
+
+// streamLocked finds a stream and its group, or says which is missing.
+func (b *Backend) streamLocked(groupName, streamName string) (*group, *stream, error) {
 	g, ok := b.groups[groupName]
 	if !ok {
-		return nil, errNoGroup
+		return nil, nil, errNoGroup
 	}
 	s, ok := g.Streams[streamName]
 	if !ok {
-		return nil, errNoStream
+		return nil, nil, errNoStream
 	}
-	return slices.Clone(s.Events), nil
+	return g, s, nil
 }
 
 // ---- API ----
@@ -528,12 +537,9 @@ func (b *Backend) deleteLogStream(_ context.Context, in *streamInput) (any, erro
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	g, ok := b.groups[in.LogGroupName]
-	if !ok {
-		return nil, errNoGroup
-	}
-	if _, ok := g.Streams[in.LogStreamName]; !ok {
-		return nil, errNoStream
+	g, _, err := b.streamLocked(in.LogGroupName, in.LogStreamName)
+	if err != nil {
+		return nil, err
 	}
 	delete(g.Streams, in.LogStreamName)
 	b.dirty = true
@@ -675,13 +681,9 @@ func (b *Backend) putLogEvents(_ context.Context, in *putEventsInput) (any, erro
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	g, ok := b.groups[in.LogGroupName]
-	if !ok {
-		return nil, errNoGroup
-	}
-	s, ok := g.Streams[in.LogStreamName]
-	if !ok {
-		return nil, errNoStream
+	g, s, err := b.streamLocked(in.LogGroupName, in.LogStreamName)
+	if err != nil {
+		return nil, err
 	}
 	now := b.clock.Now()
 	// The 14-day and 2-hour bounds guard against skewed clocks, which the
@@ -758,13 +760,9 @@ func (b *Backend) getLogEvents(_ context.Context, in *getEventsInput) (any, erro
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	g, ok := b.groups[name]
-	if !ok {
-		return nil, errNoGroup
-	}
-	s, ok := g.Streams[in.LogStreamName]
-	if !ok {
-		return nil, errNoStream
+	_, s, err := b.streamLocked(name, in.LogStreamName)
+	if err != nil {
+		return nil, err
 	}
 	var evs []Event
 	for _, e := range s.Events {
