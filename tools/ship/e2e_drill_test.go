@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/shipyard-ecs/shipyard/platform/deploy"
+	"github.com/shipyard-ecs/shipyard/platform/ledger"
+	"github.com/shipyard-ecs/shipyard/platform/manifest"
+	"github.com/shipyard-ecs/shipyard/platform/stack"
+)
+
+// drillManifest is e2eManifest with a bake long enough (15 min, 18 s at
+// the tests' time scale) that an alarm has periods to fire in, on a busy
+// machine too. A bake that passes ends a deployment, so only the faulty
+// revisions that are not caught would wait it out; the service's first
+// deployment has nothing to bake against.
+const drillManifest = e2eManifest + `    deployment:
+      bakeTimeInMinutes: 15
+`
+
+// TestDrill runs ship drill against a real localcloud, from nothing: ship
+// up, then a health drill (the faulty revision never answers production
+// traffic, the health checks catch it), an errors drill (the 5XX alarm
+// rolls it back during the bake, and the ledger names the alarm) and a
+// latency drill (the latency alarm does). Each exits 0 with production
+// back on the revision that ran before.
+func TestDrill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts localcloud and runs three drills")
+	}
+	start := time.Now()
+	c := startLocalcloud(t, 0.02)
+	t.Setenv("AWS_ENDPOINT_URL", c.endpoint)
+	mpath := writeManifest(t, drillManifest)
+	m, err := manifest.Load(mpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := m.Spec("local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg := aws.Config{Region: spec.Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(c.endpoint)}
+	appDir, err := filepath.Abs("../../services/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lambdaDir, err := filepath.Abs("../../lambdas/deploywatch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := shipIn(ctx, "up", "--yes", "--manifest", mpath, "--package", appDir, "--lambda", lambdaDir, "--poll", "100ms", "--timeout", "2m")
+	if code != exitOK {
+		t.Fatalf("ship up exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	outs, err := deploy.Outputs(ctx, cloudformation.NewFromConfig(cfg), stack.EnvironmentName(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + c.listener(t, stack.ClusterName(spec), spec.LoadBalancer.ListenerPort) + "/"
+	eventually(t, "the service answers through the listener", 30*time.Second, func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	t.Logf("ship up and serving in %s", time.Since(start).Round(time.Millisecond))
+	good := spec.Prefix() + ":1"
+	args := []string{"drill", "--manifest", mpath, "--url", url, "--poll", "100ms", "--timeout", "2m"}
+	cw := cloudwatch.NewFromConfig(cfg)
+	alarms := strings.Split(outs[stack.OutputDeploymentAlarms], ",")
+	allOK := func() bool {
+		out, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: alarms})
+		return err == nil && len(out.MetricAlarms) == len(alarms) &&
+			!slices.ContainsFunc(out.MetricAlarms, func(a cwtypes.MetricAlarm) bool { return a.StateValue == cwtypes.StateValueAlarm })
+	}
+
+	// Health: caught before production traffic moves. Steady traffic of
+	// its own, ten times the drill's, sees no failure and no answer from
+	// the faulty revision.
+	d := time.Now()
+	tr := startTraffic(url)
+	stdout, stderr, code = shipIn(ctx, append(args, "--fault", "health")...)
+	tr.halt()
+	if code != exitOK {
+		t.Fatalf("ship drill --fault health: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"with APP_FAULT=health", "caught by:   health checks", "never left " + good,
+		"0 answered by the faulty revision " + spec.Prefix() + ":2", "CAUGHT: the rollback machinery caught APP_FAULT=health"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("ship drill --fault health output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if n, failed := tr.total.Load(), tr.failed.Load(); failed != 0 || tr.revisions["2"] != 0 || n < 50 {
+		t.Errorf("traffic during the health drill: %d of %d failed (last: %s), by revision %v; want none failed, none from revision 2, at least 50", failed, n, tr.lastFailure, tr.revisions)
+	}
+	t.Logf("health drill took %s\n%s", time.Since(d).Round(time.Millisecond), stdout)
+
+	// Errors: production moves, the 5XX alarm rolls it back during the
+	// bake, and the ledger names the alarm.
+	eventually(t, "the alarms are OK before the errors drill", 30*time.Second, allOK)
+	d = time.Now()
+	stdout, stderr, code = shipIn(ctx, append(args, "--fault", "errors", "--rps", "20", "--output", "json")...)
+	if code != exitOK {
+		t.Fatalf("ship drill --fault errors: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	r := lastDrillReport(t, stdout)
+	target5xx := stack.Target5xxAlarmName(spec)
+	if !r.Caught || r.CaughtBy == nil || r.CaughtBy.Alarm != target5xx || r.Stage != "BAKE_TIME" || r.Status != "ROLLBACK_SUCCESSFUL" ||
+		r.Production != good || r.Traffic.Bad == 0 || r.Traffic.BadErrors == 0 || r.RollbackStartedSeconds == nil || r.ProductionBackSeconds == nil || r.ExitCode != exitOK {
+		t.Errorf("ship drill --fault errors report = %+v (caught by %+v), want caught by %s during BAKE_TIME, rolled back to %s, with the faulty revision's answers and the times",
+			r, r.CaughtBy, target5xx, good)
+	}
+	l := ledger.New(dynamodb.NewFromConfig(cfg), outs[stack.OutputLedgerTable])
+	var rec ledger.Deployment
+	eventually(t, "the ledger names the alarm", 10*time.Second, func() bool {
+		ds, err := l.Deployments(ctx, outs[stack.OutputCluster], stack.ServiceName(spec), 5)
+		if err != nil {
+			return false
+		}
+		i := slices.IndexFunc(ds, func(x ledger.Deployment) bool { return x.Arn == r.Deployment })
+		if i < 0 {
+			return false
+		}
+		rec = ds[i]
+		return rec.Status == "ROLLBACK_SUCCESSFUL" &&
+			(slices.Contains(rec.TriggeredAlarms, target5xx) || rec.Enforcement != nil && rec.Enforcement.Alarm == target5xx)
+	})
+	if !strings.Contains(rec.Image, "@sha256:") || !strings.HasSuffix(rec.TaskDefinition, ":3") {
+		t.Errorf("ledger record of the errors drill = %+v, want the faulty revision :3 pinned by digest", rec)
+	}
+	t.Logf("errors drill took %s: rollback started at %.1fs, production back at %.1fs, %d of %d requests answered by the faulty revision",
+		time.Since(d).Round(time.Millisecond), *r.RollbackStartedSeconds, *r.ProductionBackSeconds, r.Traffic.Bad, r.Traffic.Total)
+
+	// Latency: the latency alarm catches a revision that answers right but
+	// slowly.
+	eventually(t, "the alarms are OK before the latency drill", 30*time.Second, allOK)
+	d = time.Now()
+	stdout, stderr, code = shipIn(ctx, append(args, "--fault", "latency", "--output", "json")...)
+	if code != exitOK {
+		t.Fatalf("ship drill --fault latency: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	r = lastDrillReport(t, stdout)
+	if latency := stack.LatencyAlarmName(spec); !r.Caught || r.CaughtBy == nil || r.CaughtBy.Alarm != latency || r.Fault != "latency=2s" || r.Production != good {
+		t.Errorf("ship drill --fault latency report = %+v (caught by %+v), want latency=2s caught by %s, back on %s", r, r.CaughtBy, latency, good)
+	}
+	t.Logf("latency drill took %s", time.Since(d).Round(time.Millisecond))
+	t.Logf("drills end to end in %s", time.Since(start).Round(time.Millisecond))
+}
+
+// lastDrillReport reads the drill's report, the last line of --output json.
+func lastDrillReport(t *testing.T, stdout string) drillReport {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var r drillReport
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil || r.Event != "drill" {
+		t.Fatalf("ship drill --output json last line = %s (%v), want the drill's report", lines[len(lines)-1], err)
+	}
+	return r
+}
