@@ -3,6 +3,7 @@ package cloudwatch
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -114,32 +115,20 @@ func (p *parser) expect(t string) error {
 	return nil
 }
 
-func (p *parser) expr(env *evalEnv) (value, error) {
-	v, err := p.term(env)
-	if err != nil {
-		return v, err
-	}
-	for p.peek() == "+" || p.peek() == "-" {
-		op := p.next()
-		r, err := p.term(env)
-		if err != nil {
-			return v, err
-		}
-		if v, err = binary(op, v, r); err != nil {
-			return v, err
-		}
-	}
-	return v, nil
-}
+func (p *parser) expr(env *evalEnv) (value, error) { return p.infix(env, p.term, "+", "-") }
 
-func (p *parser) term(env *evalEnv) (value, error) {
-	v, err := p.unary(env)
+func (p *parser) term(env *evalEnv) (value, error) { return p.infix(env, p.unary, "*", "/") }
+
+// infix parses one precedence level, operand (op operand)*, applying the
+// operators left to right as it goes.
+func (p *parser) infix(env *evalEnv, operand func(*evalEnv) (value, error), ops ...string) (value, error) {
+	v, err := operand(env)
 	if err != nil {
 		return v, err
 	}
-	for p.peek() == "*" || p.peek() == "/" {
+	for slices.Contains(ops, p.peek()) {
 		op := p.next()
-		r, err := p.unary(env)
+		r, err := operand(env)
 		if err != nil {
 			return v, err
 		}
