@@ -23,6 +23,7 @@ PKGS    := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 TOOLBIN       := $(CURDIR)/.cache/tools/$(GOTOOLCHAIN)
 GOLANGCI_LINT := $(TOOLBIN)/golangci-lint
 GOVULNCHECK   := $(TOOLBIN)/govulncheck
+ACTIONLINT    := $(TOOLBIN)/actionlint
 VULNGATE      := $(TOOLBIN)/vulngate
 
 # make vuln's local vulnerability database, converted from this version of the
@@ -119,8 +120,16 @@ test: ## run every test of every module, with the race detector
 # golangci-lint and govulncheck treat as an error.
 no_packages = (cd $(1) && go list ./... 2>&1 | grep -q 'matched no packages')
 
+# make test-aws: the //go:build aws tests, against the AWS account of the
+# default credential chain, in the ship.yaml environment SHIP_AWS_ENV names
+# (not production). They deploy for real and cost money; never run in CI.
+.PHONY: test-aws
+test-aws: ## the tests against a real AWS account: make test-aws SHIP_AWS_ENV=staging (docs/ci.md; never in CI)
+	@if [ -z "$${SHIP_AWS_ENV:-}" ]; then echo "test-aws: set SHIP_AWS_ENV to the ship.yaml environment to deploy to, e.g. make test-aws SHIP_AWS_ENV=staging (docs/ci.md)"; exit 2; fi
+	SHIP_AWS_ENV=$${SHIP_AWS_ENV} go test -tags aws -count=1 -timeout 90m -run '^TestAWS' -v ./tools/ship/
+
 .PHONY: lint
-lint: $(GOLANGCI_LINT) ## gofmt check, go vet and golangci-lint over every module
+lint: $(GOLANGCI_LINT) $(ACTIONLINT) ## gofmt check, go vet (with the aws tests) and golangci-lint over every module; actionlint over .github/workflows
 	@failed=; \
 	echo "gofmt -l"; \
 	unformatted="$$(gofmt -l $(MODULES) tools/devtools)"; \
@@ -129,6 +138,8 @@ lint: $(GOLANGCI_LINT) ## gofmt check, go vet and golangci-lint over every modul
 	fi; \
 	echo "go vet $(PKGS)"; \
 	go vet $(PKGS) || failed="$$failed go-vet"; \
+	echo "go vet -tags aws (the tests make test-aws runs)"; \
+	go vet -tags aws ./tools/ship/... || failed="$$failed go-vet(aws)"; \
 	echo "go vet tools/devtools"; \
 	(cd tools/devtools && GOWORK=off go vet ./...) || failed="$$failed go-vet(tools/devtools)"; \
 	for m in $(MODULES); do \
@@ -138,6 +149,9 @@ lint: $(GOLANGCI_LINT) ## gofmt check, go vet and golangci-lint over every modul
 	done; \
 	echo "golangci-lint tools/devtools"; \
 	(cd tools/devtools && GOWORK=off $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || failed="$$failed golangci-lint(tools/devtools)"; \
+	if command -v shellcheck >/dev/null; then echo "actionlint .github/workflows (run: scripts with shellcheck)"; \
+	else echo "actionlint .github/workflows (shellcheck not installed: run: scripts unchecked; apt-get install shellcheck)"; fi; \
+	$(ACTIONLINT) -color=false || failed="$$failed actionlint"; \
 	if [ -n "$$failed" ]; then echo "lint failed:$$failed"; exit 1; fi
 
 .PHONY: vuln
@@ -156,13 +170,16 @@ vuln: $(GOVULNCHECK) $(VULNGATE) $(VULNDB)/index/modules.json ## scan every modu
 	fi
 
 .PHONY: tools
-tools: $(GOLANGCI_LINT) $(GOVULNCHECK) $(VULNGATE) ## build the pinned linters into .cache/tools
+tools: $(GOLANGCI_LINT) $(GOVULNCHECK) $(ACTIONLINT) $(VULNGATE) ## build the pinned linters into .cache/tools
 
 $(GOLANGCI_LINT): tools/devtools/go.mod tools/devtools/go.sum
 	GOWORK=off go build -C tools/devtools -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
 $(GOVULNCHECK): tools/devtools/go.mod tools/devtools/go.sum
 	GOWORK=off go build -C tools/devtools -o $@ golang.org/x/vuln/cmd/govulncheck
+
+$(ACTIONLINT): tools/devtools/go.mod tools/devtools/go.sum
+	GOWORK=off go build -C tools/devtools -o $@ github.com/rhysd/actionlint/cmd/actionlint
 
 $(VULNGATE): tools/devtools/go.mod $(wildcard tools/devtools/vulngate/*.go tools/devtools/cmd/vulngate/*.go)
 	GOWORK=off go build -C tools/devtools -o $@ ./cmd/vulngate
