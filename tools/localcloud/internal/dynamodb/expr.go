@@ -519,18 +519,24 @@ func (p *parser) condOperand() *operand {
 	return nil
 }
 
-func (p *parser) condFunction() *operand {
-	name := p.next().text
+// callArgs parses a function's arguments: "(" [arg ("," arg)*] ")".
+func (p *parser) callArgs(arg func() *operand) []*operand {
 	p.expectPunct("(")
 	var args []*operand
 	if !p.isPunct(")") {
-		args = append(args, p.condOperand())
+		args = append(args, arg())
 		for p.isPunct(",") {
 			p.next()
-			args = append(args, p.condOperand())
+			args = append(args, arg())
 		}
 	}
 	p.expectPunct(")")
+	return args
+}
+
+func (p *parser) condFunction() *operand {
+	name := p.next().text
+	args := p.callArgs(p.condOperand)
 	p.misused(args...)
 	o := &operand{kind: opFunc, name: name, args: args}
 	n, ok := condFuncs[name]
@@ -711,16 +717,7 @@ func (p *parser) setOperand() *operand {
 		return p.value()
 	case t.kind == tokIdent && p.peekAt(1).kind == tokPunct && p.peekAt(1).text == "(":
 		name := p.next().text
-		p.expectPunct("(")
-		var args []*operand
-		if !p.isPunct(")") {
-			args = append(args, p.setOperand())
-			for p.isPunct(",") {
-				p.next()
-				args = append(args, p.setOperand())
-			}
-		}
-		p.expectPunct(")")
+		args := p.callArgs(p.setOperand)
 		o := &operand{kind: opFunc, name: name, args: args}
 		n, ok := updateFuncs[name]
 		if !ok {
