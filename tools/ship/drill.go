@@ -293,7 +293,7 @@ func (a *app) drill(ctx context.Context, f drillFlags) error {
 		a.logger.Warn("the ledger did not take the outcome", "err", err)
 	}
 	r := drillReport{Event: "drill", Fault: value, Deployment: started.Arn, Good: good.String(), Bad: bad.String(), Status: final.Status,
-		Stage: stage, Reason: firstNonEmpty(final.RollbackReason, final.Reason), TriggeredAlarms: final.TriggeredAlarms, ProductionMoved: moved}
+		Stage: furthestStage(stage, final.Stage), Reason: firstNonEmpty(final.RollbackReason, final.Reason), TriggeredAlarms: final.TriggeredAlarms, ProductionMoved: moved}
 	if ended := final.FinishedAt; !ended.IsZero() && !final.CreatedAt.IsZero() {
 		r.DeploymentSeconds = seconds(ended.Sub(final.CreatedAt))
 	}
@@ -377,6 +377,22 @@ func faultyCopy(td *ecstypes.TaskDefinition, tags []ecstypes.Tag, value string) 
 		TrustedExecutionConfiguration: td.TrustedExecutionConfiguration,
 		Tags:                          tags,
 	}, aws.ToString(c.Image), nil
+}
+
+// stageOrder is the order of a blue/green deployment's lifecycle stages.
+var stageOrder = []string{
+	"RECONCILE_SERVICE", "PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
+	"PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP",
+}
+
+// furthestStage is the later of two stages: the last one a watch saw in
+// progress, which polling may have seen late, and the one the deployment
+// ended in, which a rollback's hook re-invocations may have moved back.
+func furthestStage(a, b string) string {
+	if slices.Index(stageOrder, b) > slices.Index(stageOrder, a) {
+		return b
+	}
+	return a
 }
 
 // revisionOf is a task definition ARN's family and revision.
@@ -516,7 +532,7 @@ func whatCaught(s deploy.Snapshot, d *ledger.Deployment, timeline []ledger.Entry
 		for _, en := range timeline {
 			if en.Kind == "lifecycle hook" && en.Detail["hookStatus"] == "FAILED" {
 				detail = en.Summary
-				if ev := en.Detail["smokeTest"]; ev != "" {
+				if ev := en.Detail["checks"]; ev != "" {
 					detail += ": " + ev
 				}
 			}

@@ -132,7 +132,7 @@ func TestFaultyCopy(t *testing.T) {
 func TestWhatCaught(t *testing.T) {
 	enforced := &ledger.Deployment{Enforcement: &ledger.Action{Kind: ledger.ActionStopRollback, Alarm: "web-target-5xx", Reason: "alarm web-target-5xx in ALARM"}}
 	dry := &ledger.Deployment{Enforcement: &ledger.Action{Kind: ledger.ActionStopRollback, Alarm: "web-target-5xx", DryRun: true}}
-	hook := []ledger.Entry{{Kind: "lifecycle hook", Summary: "POST_TEST_TRAFFIC_SHIFT hook FAILED", Detail: map[string]string{"hookStatus": "FAILED", "smokeTest": "GET /health -> 503 (want 200)"}}}
+	hook := []ledger.Entry{{Kind: "lifecycle hook", Summary: "POST_TEST_TRAFFIC_SHIFT hook FAILED", Detail: map[string]string{"hookStatus": "FAILED", "smokeTest": "failed", "checks": "GET /health -> 503 (want 200)"}}}
 	stop := "Service deployment rolled back because a rollback was requested with StopServiceDeployment."
 	tests := []struct {
 		name     string
@@ -159,6 +159,19 @@ func TestWhatCaught(t *testing.T) {
 	for _, tt := range tests {
 		if got := whatCaught(tt.s, tt.d, tt.timeline); got != tt.want {
 			t.Errorf("%s: whatCaught = %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestFurthestStage(t *testing.T) {
+	for _, tt := range []struct{ a, b, want string }{
+		{"SCALE_UP", "POST_TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT"},
+		{"BAKE_TIME", "TEST_TRAFFIC_SHIFT", "BAKE_TIME"},
+		{"", "SCALE_UP", "SCALE_UP"},
+		{"BAKE_TIME", "", "BAKE_TIME"},
+	} {
+		if got := furthestStage(tt.a, tt.b); got != tt.want {
+			t.Errorf("furthestStage(%q, %q) = %q, want %q", tt.a, tt.b, got, tt.want)
 		}
 	}
 }
