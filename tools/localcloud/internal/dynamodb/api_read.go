@@ -278,6 +278,19 @@ func analyzeKeyCond(c *cond, k keyDef) (Value, *rangeCond, error) {
 	return hash, rng, nil
 }
 
+// readProjection is a Query's or Scan's projection (from
+// ProjectionExpression or AttributesToGet), checked against its Select.
+func readProjection(ex *exprSet, attrs []string, sel, index string) ([]docPath, error) {
+	proj, err := projectionOf(ex.proj, attrs)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSelect(sel, proj, index); err != nil {
+		return nil, err
+	}
+	return proj, nil
+}
+
 func checkSelect(sel string, proj []docPath, index string) error {
 	all := []string{"ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"}
 	if sel == "" {
@@ -293,6 +306,20 @@ func checkSelect(sel string, proj []docPath, index string) error {
 		return validation("One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only for Query and Scan on an index")
 	}
 	return nil
+}
+
+// viewLocked finds the table a Query or Scan reads and the view of it (the
+// table itself or the named index).
+func (b *Backend) viewLocked(name, index string, consistent bool) (*table, view, error) {
+	t, err := b.tableLocked(name)
+	if err != nil {
+		return nil, view{}, err
+	}
+	v, err := t.viewFor(index, consistent)
+	if err != nil {
+		return nil, view{}, err
+	}
+	return t, v, nil
 }
 
 func checkLimit(l *int32) error {
@@ -406,20 +433,13 @@ func (b *Backend) Query(ctx context.Context, in *QueryInput) (*QueryOutput, erro
 	if err != nil {
 		return nil, err
 	}
-	proj, err := projectionOf(ex.proj, in.AttributesToGet)
+	proj, err := readProjection(ex, in.AttributesToGet, in.Select, in.IndexName)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkSelect(in.Select, proj, in.IndexName); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	t, err := b.tableLocked(in.TableName)
-	if err != nil {
-		return nil, err
-	}
-	v, err := t.viewFor(in.IndexName, in.ConsistentRead)
+	t, v, err := b.viewLocked(in.TableName, in.IndexName, in.ConsistentRead)
 	if err != nil {
 		return nil, err
 	}
@@ -512,20 +532,13 @@ func (b *Backend) Scan(ctx context.Context, in *ScanInput) (*QueryOutput, error)
 	if err != nil {
 		return nil, err
 	}
-	proj, err := projectionOf(ex.proj, in.AttributesToGet)
+	proj, err := readProjection(ex, in.AttributesToGet, in.Select, in.IndexName)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkSelect(in.Select, proj, in.IndexName); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	t, err := b.tableLocked(in.TableName)
-	if err != nil {
-		return nil, err
-	}
-	v, err := t.viewFor(in.IndexName, in.ConsistentRead)
+	t, v, err := b.viewLocked(in.TableName, in.IndexName, in.ConsistentRead)
 	if err != nil {
 		return nil, err
 	}
