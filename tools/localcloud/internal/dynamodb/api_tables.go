@@ -279,7 +279,7 @@ func (b *Backend) DescribeTable(ctx context.Context, name string) (*TableDescrip
 	defer b.mu.Unlock()
 	t, ok := b.tables[name]
 	if !ok {
-		return nil, resourceNotFound("Requested resource not found: Table: " + name + " not found")
+		return nil, noSuchTable(name)
 	}
 	return b.describeLocked(t), nil
 }
@@ -301,7 +301,7 @@ func (b *Backend) DeleteTable(ctx context.Context, name string) (*TableDescripti
 	defer b.mu.Unlock()
 	t, ok := b.tables[name]
 	if !ok {
-		return nil, resourceNotFound("Requested resource not found: Table: " + name + " not found")
+		return nil, noSuchTable(name)
 	}
 	if t.meta.DeletionProtection {
 		return nil, validation("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
@@ -355,7 +355,7 @@ func (b *Backend) UpdateTable(ctx context.Context, in *updateTableInput) (*Table
 	defer b.mu.Unlock()
 	t, ok := b.tables[in.TableName]
 	if !ok {
-		return nil, resourceNotFound("Requested resource not found: Table: " + in.TableName + " not found")
+		return nil, noSuchTable(in.TableName)
 	}
 	m := t.meta
 	if in.BillingMode != "" {
@@ -458,7 +458,7 @@ func (b *Backend) UpdateContinuousBackups(ctx context.Context, table string, ena
 	defer b.mu.Unlock()
 	t, ok := b.tables[table]
 	if !ok {
-		return nil, &awsproto.Error{Code: CodeTableNotFound, Message: "Table not found: " + table}
+		return nil, noBackupsTable(table)
 	}
 	old := t.meta
 	if enabled && !t.meta.PITR {
@@ -518,7 +518,7 @@ func (b *Backend) describeContinuousBackups(ctx context.Context, in *tableNameIn
 	defer b.mu.Unlock()
 	t, ok := b.tables[in.TableName]
 	if !ok {
-		return nil, &awsproto.Error{Code: CodeTableNotFound, Message: "Table not found: " + in.TableName}
+		return nil, noBackupsTable(in.TableName)
 	}
 	return map[string]any{"ContinuousBackupsDescription": b.backupsLocked(t)}, nil
 }
@@ -539,7 +539,7 @@ func (b *Backend) updateTimeToLive(ctx context.Context, in *updateTTLInput) (any
 	defer b.mu.Unlock()
 	t, ok := b.tables[in.TableName]
 	if !ok {
-		return nil, resourceNotFound("Requested resource not found: Table: " + in.TableName + " not found")
+		return nil, noSuchTable(in.TableName)
 	}
 	if t.meta.TTL != nil && t.meta.TTL.Enabled == in.TimeToLiveSpecification.Enabled {
 		if in.TimeToLiveSpecification.Enabled {
@@ -565,7 +565,7 @@ func (b *Backend) describeTimeToLive(ctx context.Context, in *tableNameInput) (a
 	defer b.mu.Unlock()
 	t, ok := b.tables[in.TableName]
 	if !ok {
-		return nil, resourceNotFound("Requested resource not found: Table: " + in.TableName + " not found")
+		return nil, noSuchTable(in.TableName)
 	}
 	d := map[string]any{"TimeToLiveStatus": "DISABLED"}
 	if t.meta.TTL != nil && t.meta.TTL.Enabled {

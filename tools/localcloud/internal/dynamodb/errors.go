@@ -37,6 +37,18 @@ func resourceNotFound(msg string) *awsproto.Error {
 // tableNotFound is the item operations' answer for a missing table.
 func tableNotFound() *awsproto.Error { return resourceNotFound("Requested resource not found") }
 
+// noSuchTable is the table operations' answer for a missing table (Describe,
+// Update, Delete, TimeToLive): unlike the item operations', it names it.
+func noSuchTable(name string) *awsproto.Error {
+	return resourceNotFound("Requested resource not found: Table: " + name + " not found")
+}
+
+// noBackupsTable is the continuous-backups operations' answer for a missing
+// table, a TableNotFoundException of their own.
+func noBackupsTable(name string) *awsproto.Error {
+	return &awsproto.Error{Code: CodeTableNotFound, Message: "Table not found: " + name}
+}
+
 func conditionalCheckFailed(item Item) *awsproto.Error {
 	e := &awsproto.Error{Code: CodeConditionalCheckFailed, Message: "The conditional request failed"}
 	if item != nil {
