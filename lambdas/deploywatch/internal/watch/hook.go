@@ -162,14 +162,16 @@ type smokeResult struct {
 
 // smoke makes the configured requests through the test listener, within
 // the smoke budget and the invocation's deadline.
-func (h *Handler) smoke(ctx context.Context) smokeResult {
+func (h *Handler) smoke(ctx context.Context) (res smokeResult) {
+	ctx, span := h.startSmoke(ctx)
+	defer func() { endSmoke(span, res) }()
 	budget := h.cfg.SmokeBudget
 	if dl, ok := ctx.Deadline(); ok {
 		budget = min(budget, time.Until(dl)-time.Second)
 	}
 	ctx, cancel := context.WithTimeout(ctx, max(budget, time.Second))
 	defer cancel()
-	res := smokeResult{ok: true, warming: true}
+	res = smokeResult{ok: true, warming: true}
 	for _, c := range h.cfg.SmokeChecks {
 		start := time.Now()
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.cfg.TestListenerURL+c.Path, nil)

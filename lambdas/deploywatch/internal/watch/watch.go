@@ -23,6 +23,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/smithy-go"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/shipyard-ecs/shipyard/lambdas/deploywatch/internal/event"
 	"github.com/shipyard-ecs/shipyard/platform/ledger"
@@ -47,11 +49,12 @@ type Handler struct {
 	cfg     Config
 	ecs     deploymentReader
 	rb      rollbacker
-	ledger  *ledger.Ledger
+	ledger  tracedLedger
 	http    *http.Client
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *metrics
+	tracer  trace.Tracer
 }
 
 // Deps are the handler's collaborators; main builds them.
@@ -70,11 +73,20 @@ type Deps struct {
 	Metrics io.Writer
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// TracerProvider gets a span per invocation and per ledger write and
+	// smoke test (none if nil: tracing off costs nothing).
+	TracerProvider trace.TracerProvider
 }
 
 // New returns a handler for cfg.
 func New(cfg Config, d Deps) *Handler {
-	h := &Handler{cfg: cfg, ecs: d.ECS, rb: d.ECS, ledger: d.Ledger, http: d.HTTP, log: d.Log, now: d.Now}
+	h := &Handler{cfg: cfg, ecs: d.ECS, rb: d.ECS, http: d.HTTP, log: d.Log, now: d.Now}
+	tp := d.TracerProvider
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	h.tracer = tp.Tracer(tracerName)
+	h.ledger = tracedLedger{Ledger: d.Ledger, tracer: h.tracer}
 	if h.http == nil {
 		h.http = http.DefaultClient
 	}
@@ -121,6 +133,8 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if errors.As(err, &e) && id == "" {
 		id = e.ID // as far as the input got
 	}
+	ctx, span := h.startInvocation(ctx, in, err == nil, id)
+	defer span.End()
 	log := h.log.With("eventId", id, "kind", in.Kind())
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		log = log.With("requestId", lc.AwsRequestID)
@@ -130,22 +144,22 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 			// ECS rolls back on an error as on FAILED; say why.
 			log.Error("lifecycle hook invocation rejected", "action", "reject", "err", err)
 			h.metrics.count("EventsRejected", nil)
-			return nil, fmt.Errorf("reject lifecycle hook invocation: %w", err)
+			return nil, failed(span, fmt.Errorf("reject lifecycle hook invocation: %w", err))
 		}
 		if errors.Is(err, event.ErrUnsupported) {
 			log.Info("event ignored", "action", "ignore", "reason", err.Error())
-			return marshal(Answer{Action: "ignored", Reason: err.Error()})
+			return answered(span, Answer{Action: "ignored", Reason: err.Error()})
 		}
 		log.Error("event rejected", "action", "reject", "err", err, "payload", clip(payload, 2048))
 		h.metrics.count("EventsRejected", nil)
-		return marshal(Answer{Action: "rejected", Reason: err.Error()})
+		return answered(span, Answer{Action: "rejected", Reason: err.Error()})
 	}
 	if in.Hook != nil {
 		ans, err := h.hook(ctx, log, in.Hook)
 		if err != nil {
-			return nil, err
+			return nil, failed(span, err)
 		}
-		return marshal(ans)
+		return hookAnswered(span, in.Hook.ResourceArn, ans)
 	}
 	var ans Answer
 	switch {
@@ -162,10 +176,10 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	if err != nil {
 		log.Error("event not handled; EventBridge will retry", "action", "retry", "err", err)
-		return nil, err
+		return nil, failed(span, err)
 	}
 	log.Info("event handled", "action", ans.Action, "deploymentArn", ans.Deployment, "reason", ans.Reason)
-	return marshal(ans)
+	return answered(span, ans)
 }
 
 // ours reports whether an event is about the configured service.
