@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -29,7 +30,7 @@ func BenchmarkInit(b *testing.B) {
 	}
 	log := slog.New(slog.DiscardHandler)
 	for b.Loop() {
-		if _, err := setup(context.Background(), func(k string) string { return env[k] }, log); err != nil {
+		if _, err := setup(context.Background(), func(k string) string { return env[k] }, io.Discard, log); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -72,4 +73,30 @@ func BenchmarkColdStart(b *testing.B) {
 		_ = cmd.Wait() // killed: the error says so
 	}
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "init-ms")
+}
+
+// maxBinary is the size the default bootstrap must stay under (issue #6:
+// 15 MB).
+const maxBinary = 15_000_000
+
+// BenchmarkBinarySize builds the bootstrap as the Makefile does, and with
+// the OTLP exporter (-tags otlp), and reports their sizes in MB. It fails
+// when the default build reaches the 15 MB budget: the OTLP build is over
+// it by choice (docs/decisions/0003-deploywatch-tracing.md).
+func BenchmarkBinarySize(b *testing.B) {
+	for _, c := range []struct{ name, tags string }{{"default", defaultTags}, {"otlp", otlpTags}} {
+		b.Run(c.name, func(b *testing.B) {
+			fi, err := os.Stat(buildTags(b, ".", "bootstrap", c.tags))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				// Nothing to time: the metric is the size.
+			}
+			b.ReportMetric(float64(fi.Size())/1e6, "MB")
+			if c.name == "default" && fi.Size() >= maxBinary {
+				b.Errorf("bootstrap is %d bytes, want under %d: see docs/decisions/0003-deploywatch-tracing.md", fi.Size(), maxBinary)
+			}
+		})
+	}
 }
