@@ -193,6 +193,17 @@ const (
 	msgMissingOperand    = "The provided expression refers to an attribute that does not exist in the item"
 )
 
+// evalSetPair computes the two operands of + and - or list_append, left
+// first, stopping at the first that fails.
+func evalSetPair(it Item, args []*operand) (Value, Value, string) {
+	a, msg := evalSetValue(it, args[0])
+	if msg != "" {
+		return Value{}, Value{}, msg
+	}
+	b, msg := evalSetValue(it, args[1])
+	return a, b, msg
+}
+
 // evalSetValue computes a SET value against the item as it was before the
 // update.
 func evalSetValue(it Item, o *operand) (Value, string) {
@@ -206,11 +217,7 @@ func evalSetValue(it Item, o *operand) (Value, string) {
 	case opValue:
 		return o.val.clone(), ""
 	case opPlus, opMinus:
-		a, msg := evalSetValue(it, o.args[0])
-		if msg != "" {
-			return Value{}, msg
-		}
-		b, msg := evalSetValue(it, o.args[1])
+		a, b, msg := evalSetPair(it, o.args)
 		if msg != "" {
 			return Value{}, msg
 		}
@@ -226,11 +233,7 @@ func evalSetValue(it Item, o *operand) (Value, string) {
 			}
 			return evalSetValue(it, o.args[1])
 		case "list_append":
-			a, msg := evalSetValue(it, o.args[0])
-			if msg != "" {
-				return Value{}, msg
-			}
-			b, msg := evalSetValue(it, o.args[1])
+			a, b, msg := evalSetPair(it, o.args)
 			if msg != "" {
 				return Value{}, msg
 			}
