@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/shipyard-ecs/shipyard/platform"
+	"github.com/shipyard-ecs/shipyard/platform/deploy"
+	"github.com/shipyard-ecs/shipyard/platform/manifest"
+	"github.com/shipyard-ecs/shipyard/platform/stack"
+)
+
+var (
+	shipBinMu sync.Mutex
+	shipBinOK bool
+)
+
+// shipBinary builds ship once for the package's tests, for the runs that
+// need a process of their own: their own environment, main's exit code.
+func shipBinary(t *testing.T) string {
+	t.Helper()
+	shipBinMu.Lock()
+	defer shipBinMu.Unlock()
+	bin := filepath.Join(binDir, "ship")
+	if shipBinOK {
+		return bin
+	}
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build ship: %v\n%s", err, out)
+	}
+	shipBinOK = true
+	return bin
+}
+
+// shipExec runs the ship binary with env as its whole environment and
+// returns stdout, stderr and the exit code.
+func shipExec(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, shipBinary(t), args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("run ship %v: %v", args, err)
+	}
+	return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+}
+
+// estateOf lists, through the SDK, what of an environment exists: stacks,
+// the service, active task definitions, and the named resources (bucket,
+// table, repository, log groups), as "kind name" strings.
+func estateOf(ctx context.Context, t *testing.T, cfg aws.Config, spec platform.Spec, bucket string) []string {
+	t.Helper()
+	var have []string
+	stacks, err := cloudformation.NewFromConfig(cfg).ListStacks(ctx, &cloudformation.ListStacksInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stacks.StackSummaries {
+		if s.StackStatus != cftypes.StackStatusDeleteComplete && strings.HasPrefix(aws.ToString(s.StackName), spec.Prefix()+"-") {
+			have = append(have, "stack "+aws.ToString(s.StackName))
+		}
+	}
+	ecsc := ecs.NewFromConfig(cfg)
+	svcs, err := ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(stack.ClusterName(spec)), Services: []string{stack.ServiceName(spec)}})
+	var cnf *ecstypes.ClusterNotFoundException
+	if err != nil && !errors.As(err, &cnf) {
+		t.Fatal(err)
+	}
+	if err == nil {
+		for _, s := range svcs.Services {
+			if aws.ToString(s.Status) != "INACTIVE" {
+				have = append(have, "service "+aws.ToString(s.ServiceName)+" "+aws.ToString(s.Status))
+			}
+		}
+	}
+	tds, err := ecsc.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(spec.Prefix()), Status: ecstypes.TaskDefinitionStatusActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, arn := range tds.TaskDefinitionArns {
+		have = append(have, "task definition "+family(arn))
+	}
+	buckets, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).ListBuckets(ctx, &s3.ListBucketsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range buckets.Buckets {
+		if aws.ToString(b.Name) == bucket || strings.Contains(aws.ToString(b.Name), spec.Prefix()) {
+			have = append(have, "bucket "+aws.ToString(b.Name))
+		}
+	}
+	tables, err := dynamodb.NewFromConfig(cfg).ListTables(ctx, &dynamodb.ListTablesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range tables.TableNames {
+		if strings.HasPrefix(n, spec.Prefix()) {
+			have = append(have, "table "+n)
+		}
+	}
+	repos, err := ecr.NewFromConfig(cfg).DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range repos.Repositories {
+		if strings.HasPrefix(aws.ToString(r.RepositoryName), spec.Prefix()) {
+			have = append(have, "repository "+aws.ToString(r.RepositoryName))
+		}
+	}
+	groups, err := cloudwatchlogs.NewFromConfig(cfg).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range groups.LogGroups {
+		if strings.Contains(aws.ToString(g.LogGroupName), spec.Prefix()) {
+			have = append(have, "log group "+aws.ToString(g.LogGroupName))
+		}
+	}
+	return have
+}
+
+// lifecycleManifest is the local environment of TestEnvironmentLifecycle,
+// and a staging environment on AWS for the lack of credentials.
+const lifecycleManifest = `name: shipyard
+region: us-east-1
+environments:
+  local:
+    account: "000000000000"
+    network:
+      nat: single
+    loadBalancer:
+      testListener: false
+    alarms:
+      target5xxThreshold: 3
+    logs:
+      retentionDays: 1
+  staging:
+    account: "111111111111"
+`
+
+// TestEnvironmentLifecycle runs on one localcloud: bad input that changes
+// nothing (a broken manifest, an unknown environment, no credentials),
+// ship up, ship logs (merged, by revision, followed), a deploy of a missing
+// image that changes nothing, ship destroy refused without a terminal,
+// ship destroy --yes that leaves nothing behind, ship destroy again with
+// nothing to do, and ship up again.
+func TestEnvironmentLifecycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts localcloud, creates an environment and destroys it")
+	}
+	start := time.Now()
+	c := startLocalcloud(t, 0.02)
+	t.Setenv("AWS_ENDPOINT_URL", c.endpoint)
+	mpath := writeManifest(t, lifecycleManifest)
+	m, err := manifest.Load(mpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := m.Spec("local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg := aws.Config{Region: spec.Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(c.endpoint)}
+
+	badInput(ctx, t, c, cfg)
+	t.Logf("bad input (before ship up) took %s", time.Since(start).Round(time.Millisecond))
+
+	appDir, err := filepath.Abs("../../services/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lambdaDir, err := filepath.Abs("../../lambdas/deploywatch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	upArgs := []string{"up", "--yes", "--manifest", mpath, "--package", appDir, "--lambda", lambdaDir, "--poll", "100ms", "--timeout", "2m"}
+	up := time.Now()
+	if stdout, stderr, code := shipIn(ctx, upArgs...); code != exitOK {
+		t.Fatalf("ship up exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	t.Logf("ship up took %s", time.Since(up).Round(time.Millisecond))
+	boot, err := deploy.Outputs(ctx, cloudformation.NewFromConfig(cfg), stack.BootstrapName(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := boot[stack.OutputArtifactBucket]
+
+	lt := time.Now()
+	logsEndToEnd(ctx, t, c, cfg, spec, mpath)
+	t.Logf("ship logs took %s", time.Since(lt).Round(time.Millisecond))
+
+	missingImage(ctx, t, cfg, spec, mpath, boot[stack.OutputRepositoryURI])
+
+	// Without a terminal and without --yes, destroy refuses and deletes
+	// nothing.
+	before := estateOf(ctx, t, cfg, spec, bucket)
+	env := append(os.Environ(), "AWS_ENDPOINT_URL="+c.endpoint)
+	_, stderr, code := shipExec(t, env, "destroy", "--manifest", mpath)
+	if code != exitUsage || !strings.Contains(stderr, "pass --yes") {
+		t.Errorf("ship destroy without a terminal or --yes: exit %d, stderr %q; want %d saying to pass --yes", code, stderr, exitUsage)
+	}
+	if after := estateOf(ctx, t, cfg, spec, bucket); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Errorf("a refused ship destroy changed the environment:\n before %v\n after  %v", before, after)
+	}
+	for _, want := range []string{"stack shipyard-local-environment", "stack shipyard-local-bootstrap", "service shipyard ACTIVE", "bucket " + bucket,
+		"table shipyard-local-deployments", "repository shipyard-local", "log group /ecs/shipyard-local"} {
+		if !strings.Contains(strings.Join(before, ","), want) {
+			t.Errorf("before ship destroy, the environment lacks %q: %v (the check after it would prove nothing)", want, before)
+		}
+	}
+
+	d := time.Now()
+	destroyArgs := []string{"destroy", "--yes", "--manifest", mpath, "--poll", "100ms", "--timeout", "2m"}
+	stdout, stderr, code := shipIn(ctx, destroyArgs...)
+	if code != exitOK {
+		t.Fatalf("ship destroy --yes exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"deployment history, goes too", "service shipyard: INACTIVE", "task definition revision(s) of shipyard-local",
+		"shipyard-local-environment: DELETE_COMPLETE", "image(s) deleted", "object(s) deleted", "shipyard-local-bootstrap: DELETE_COMPLETE", "environment local destroyed"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("ship destroy output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if left := estateOf(ctx, t, cfg, spec, bucket); len(left) > 0 {
+		t.Errorf("after ship destroy, left behind: %v", left)
+	}
+	t.Logf("ship destroy took %s", time.Since(d).Round(time.Millisecond))
+
+	stdout, stderr, code = shipIn(ctx, destroyArgs...)
+	if code != exitOK || !strings.Contains(stdout, "nothing to destroy") {
+		t.Errorf("ship destroy of a destroyed environment: exit %d, want 0 saying there is nothing to destroy\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+
+	again := time.Now()
+	stdout, stderr, code = shipIn(ctx, upArgs...)
+	if code != exitOK || !strings.Contains(stdout, "SUCCEEDED: SUCCESSFUL") {
+		t.Errorf("ship up after ship destroy: exit %d, want 0 with the service created again\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	t.Logf("ship up after destroy took %s; the whole lifecycle %s", time.Since(again).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+}
+
+// jsonLines decodes one JSON object a line.
+func jsonLines[T any](t *testing.T, out string) []T {
+	t.Helper()
+	var vs []T
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line == "" {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("decode %q: %v", line, err)
+		}
+		vs = append(vs, v)
+	}
+	return vs
+}
