@@ -176,7 +176,9 @@ func logsEndToEnd(ctx context.Context, t *testing.T, c *cloud, cfg aws.Config, s
 	fctx, stop := context.WithCancel(ctx)
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(fctx, []string{"logs", "-f", "--manifest", mpath, "--poll", "100ms", "--since", "1m"}, out, errOut) }()
+	go func() {
+		done <- run(fctx, []string{"logs", "-f", "--manifest", mpath, "--poll", "100ms", "--since", "1m"}, out, errOut)
+	}()
 	eventually(t, "ship logs -f prints the lines so far", 30*time.Second, func() bool { return strings.Contains(out.String(), "/logs-e2e-two-3") })
 	for i := range 3 {
 		get(fmt.Sprintf("/logs-e2e-follow-%d", i))
