@@ -86,7 +86,11 @@ func Compile(ctx context.Context, o Options, out string) error {
 		goCmd = "go"
 	}
 	ldflags := fmt.Sprintf("-s -w -X main.version=%s -X main.commit=%s", o.Version, o.Commit)
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-ldflags", ldflags, "-o", out, o.Package)
+	// -buildvcs=false: the version and commit are stamped above, and the
+	// go command's own VCS stamp would run git over the whole checkout on
+	// every build; the Dockerfile's binary has none either (no .git in
+	// its context).
+	cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", out, o.Package)
 	cmd.Dir = o.Dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+o.OS, "GOARCH="+o.Arch)
 	var stderr bytes.Buffer
@@ -123,9 +127,13 @@ func Assemble(binary []byte, o Options) (v1.Image, error) {
 		return nil, fmt.Errorf("assemble image: %w", err)
 	}
 	layerBytes := buf.Bytes()
+	// WithCompressedCaching: the layer is gzipped once, for its digest,
+	// and the push sends those bytes instead of compressing it again
+	// (about 0.1 s of a deploy for the app's 17 MB binary; ko does the
+	// same).
 	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(layerBytes)), nil
-	}, tarball.WithMediaType(types.OCILayer))
+	}, tarball.WithMediaType(types.OCILayer), tarball.WithCompressedCaching)
 	if err != nil {
 		return nil, fmt.Errorf("assemble image: make the layer: %w", err)
 	}
