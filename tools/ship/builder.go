@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
 	"github.com/shipyard-ecs/shipyard/platform"
+	"github.com/shipyard-ecs/shipyard/platform/deploy"
 	"github.com/shipyard-ecs/shipyard/platform/image"
+	"github.com/shipyard-ecs/shipyard/platform/stack"
 )
 
 // The image builders: ship's own (cross-compile, no Docker) and the
@@ -110,4 +114,34 @@ func imageEvent(p *printer, builder, goos, goarch string, published image.Publis
 		float64(published.Size)/(1<<20), builder, built.Round(time.Millisecond), pushed.Round(time.Millisecond)),
 		map[string]any{"image": published.Ref, "tag": published.Tag, "size": published.Size, "builder": builder,
 			"platform": goos + "/" + goarch, "buildSeconds": built.Seconds(), "pushSeconds": pushed.Seconds()})
+}
+
+// builtImage is what a build gave, and how long it took.
+type builtImage struct {
+	img          v1.Image
+	goos, goarch string
+	cleanup      func()
+	took         time.Duration
+	err          error
+}
+
+// registry is the environment's ECR repository and the credentials to
+// push to it.
+func (a *app) registry(ctx context.Context, t *target) (string, authn.Authenticator, error) {
+	boot, err := deploy.Outputs(ctx, cloudformation.NewFromConfig(t.cfg), stack.BootstrapName(t.spec))
+	if errors.Is(err, deploy.ErrStackNotFound) {
+		return "", nil, usageError{err}
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	repo, err := boot.Get(stack.OutputRepositoryURI)
+	if err != nil {
+		return "", nil, usageError{err}
+	}
+	auth, err := image.ECRAuth(ctx, t.ecr())
+	if err != nil {
+		return "", nil, err
+	}
+	return repo, auth, nil
 }

@@ -13,14 +13,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/spf13/cobra"
 
 	"github.com/shipyard-ecs/shipyard/platform"
 	"github.com/shipyard-ecs/shipyard/platform/deploy"
 	"github.com/shipyard-ecs/shipyard/platform/image"
 	"github.com/shipyard-ecs/shipyard/platform/service"
-	"github.com/shipyard-ecs/shipyard/platform/stack"
 )
 
 // watchFlags are the flags of every command that watches a deployment.
@@ -213,13 +211,12 @@ func inFlight(e *deploy.InFlightError) error {
 // image builds and pushes the app image, or pins --image, and returns the
 // digest reference and the digest.
 func (a *app) image(ctx context.Context, t *target, ref, builder, pkgDir string, git gitState, p *printer) (string, string, error) {
-	auth, err := image.ECRAuth(ctx, t.ecr())
-	if err != nil {
-		return "", "", err
-	}
-	pub := image.Publisher{Auth: auth}
 	if ref != "" {
-		ref, err := pub.Resolve(ctx, ref)
+		auth, err := image.ECRAuth(ctx, t.ecr())
+		if err != nil {
+			return "", "", err
+		}
+		ref, err := image.Publisher{Auth: auth}.Resolve(ctx, ref)
 		if errors.Is(err, image.ErrImageNotFound) {
 			return "", "", usageError{err}
 		}
@@ -228,30 +225,37 @@ func (a *app) image(ctx context.Context, t *target, ref, builder, pkgDir string,
 		}
 		return ref, ref[strings.LastIndex(ref, "@")+1:], nil
 	}
-	bootName := stack.BootstrapName(t.spec)
-	boot, err := deploy.Outputs(ctx, cloudformation.NewFromConfig(t.cfg), bootName)
-	if errors.Is(err, deploy.ErrStackNotFound) {
-		return "", "", usageError{err}
-	}
-	if err != nil {
-		return "", "", err
-	}
-	repo, err := boot.Get(stack.OutputRepositoryURI)
-	if err != nil {
-		return "", "", usageError{err}
-	}
+	// The build needs nothing from AWS: it runs while the repository and
+	// the registry credentials are looked up.
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	start := time.Now()
-	img, goos, goarch, cleanup, err := a.build(ctx, t, builder, pkgDir, git)
+	b := make(chan builtImage, 1)
+	go func() {
+		var r builtImage
+		r.img, r.goos, r.goarch, r.cleanup, r.err = a.build(bctx, t, builder, pkgDir, git)
+		r.took = time.Since(start)
+		b <- r
+	}()
+	repo, auth, err := a.registry(ctx, t)
+	if err != nil {
+		cancel()
+		if r := <-b; r.err == nil {
+			r.cleanup()
+		}
+		return "", "", err
+	}
+	built := <-b
+	if built.err != nil {
+		return "", "", built.err
+	}
+	defer built.cleanup()
+	pushStart := time.Now()
+	published, err := image.Publisher{Auth: auth}.Publish(ctx, built.img, repo, git.version)
 	if err != nil {
 		return "", "", err
 	}
-	defer cleanup()
-	built := time.Since(start)
-	published, err := pub.Publish(ctx, img, repo, git.version)
-	if err != nil {
-		return "", "", err
-	}
-	imageEvent(p, builder, goos, goarch, published, built, time.Since(start)-built)
+	imageEvent(p, builder, built.goos, built.goarch, published, built.took, time.Since(pushStart))
 	return published.Ref, published.Digest, nil
 }
 
