@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/shipyard-ecs/shipyard/lambdas/deploywatch/internal/watch"
 )
 
 // BenchmarkHandle measures one invocation per event type against
@@ -42,22 +44,34 @@ func BenchmarkHandle(b *testing.B) {
 			return []byte(`{"id":"m","detail-type":"ECS Service Action","source":"aws.ecs","time":"x"}`)
 		}},
 	}
+	// +tracing: the same with tracing on, as main builds it when an
+	// exporter is configured (here to memory).
+	tc := w.traced(b, nil)
 	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			var took []time.Duration
-			i := 0
-			for b.Loop() {
-				payload := c.event(i)
-				i++
-				start := time.Now()
-				if _, err := w.h.Invoke(context.Background(), payload); err != nil {
-					b.Fatal(err)
+		for _, mode := range []struct {
+			suffix string
+			h      *watch.Handler
+		}{{"", w.h}, {"+tracing", tc.h}} {
+			b.Run(c.name+mode.suffix, func(b *testing.B) {
+				var took []time.Duration
+				i := 0
+				if mode.suffix != "" {
+					i = 1 << 20 // other event ids: not duplicates of the untraced run's
 				}
-				took = append(took, time.Since(start))
-			}
-			slices.Sort(took)
-			b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
-			b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
-		})
+				for b.Loop() {
+					payload := c.event(i)
+					i++
+					start := time.Now()
+					if _, err := mode.h.Invoke(context.Background(), payload); err != nil {
+						b.Fatal(err)
+					}
+					took = append(took, time.Since(start))
+				}
+				tc.exp.Reset()
+				slices.Sort(took)
+				b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
+				b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
+			})
+		}
 	}
 }

@@ -33,7 +33,7 @@ type traced struct {
 	exp *tracetest.InMemoryExporter
 }
 
-func (w *world) traced(t *testing.T, edit func(*watch.Config)) traced {
+func (w *world) traced(t testing.TB, edit func(*watch.Config)) traced {
 	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
 	tr, err := telemetry.New(context.Background(), sdktrace.NewSimpleSpanProcessor(exp), "test", nil)
