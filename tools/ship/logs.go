@@ -277,6 +277,7 @@ func (a *app) logs(ctx context.Context, f logsFlags) error {
 		out.layout = "2006-01-02 15:04:05.000"
 	}
 	unknown := map[string]bool{}
+	shown := 0
 	show := func(l logLine) {
 		if only != "" && l.TaskDefinition != only {
 			if l.TaskDefinition == "" && !unknown[l.Task] {
@@ -286,6 +287,7 @@ func (a *app) logs(ctx context.Context, f logsFlags) error {
 			return
 		}
 		out.print(l)
+		shown++
 	}
 	start := time.Now().Add(-f.since)
 	lines, err := r.fetch(ctx, start)
@@ -294,6 +296,13 @@ func (a *app) logs(ctx context.Context, f logsFlags) error {
 	}
 	for _, l := range lines {
 		show(l)
+	}
+	if shown == 0 && !f.follow {
+		what := "the app's tasks"
+		if only != "" {
+			what = "tasks of " + only
+		}
+		fmt.Fprintf(a.stderr, "no log lines of %s in the last %s; --since reaches further back, ship status shows the running revision\n", what, f.since)
 	}
 	if !f.follow {
 		return nil
