@@ -89,7 +89,7 @@ func (d deployer) ship() []cfn.Statement {
 	cluster, service := ClusterName(d.spec), ServiceName(d.spec)
 	appLogs := "/ecs/" + d.prefix
 	passRole := allow("PassRoles", []string{"iam:PassRole"}, d.roles()...)
-	passRole.Condition = map[string]map[string]any{"StringEquals": {"iam:PassedToService": []string{"ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "lambda.amazonaws.com"}}} //nolint:gosec // G101: an IAM condition key, not a credential
+	passRole.Condition = map[string]map[string]any{"StringEquals": {"iam:PassedToService": []string{"ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "lambda.amazonaws.com"}}}
 	tagOnCreate := allow("TagOnCreate", []string{"ecs:TagResource"}, arn("ecs", "service/"+cluster+"/"+service), arn("ecs", "task-definition/"+d.prefix+":*"))
 	tagOnCreate.Condition = map[string]map[string]any{"StringEquals": {"ecs:CreateAction": []string{"CreateService", "RegisterTaskDefinition"}}}
 	inCluster := allow("Tasks", []string{"ecs:ListTasks"}, anyResource)
