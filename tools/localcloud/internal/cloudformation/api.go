@@ -528,15 +528,25 @@ type eventXML struct {
 	ResourceProperties   string             `xml:"ResourceProperties,omitempty"`
 }
 
-func (b *Backend) apiDescribeStackEvents(ctx context.Context, in *stackNameIn) (any, error) {
-	if err := checkStackName("stackName", in.StackName); err != nil {
+// namedStackLocked finds the stack a read-only call names, checking the
+// name first as the framework does.
+func (b *Backend) namedStackLocked(name string) (*Stack, error) {
+	if err := checkStackName("stackName", name); err != nil {
 		return nil, err
 	}
+	st := b.find(name)
+	if st == nil {
+		return nil, stackNotFound(name)
+	}
+	return st, nil
+}
+
+func (b *Backend) apiDescribeStackEvents(ctx context.Context, in *stackNameIn) (any, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st := b.find(in.StackName)
-	if st == nil {
-		return nil, stackNotFound(in.StackName)
+	st, err := b.namedStackLocked(in.StackName)
+	if err != nil {
+		return nil, err
 	}
 	var out struct {
 		StackEvents []eventXML `xml:"StackEvents>member"`
@@ -671,14 +681,11 @@ type resourceSummaryXML struct {
 }
 
 func (b *Backend) apiListStackResources(ctx context.Context, in *stackNameIn) (any, error) {
-	if err := checkStackName("stackName", in.StackName); err != nil {
-		return nil, err
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st := b.find(in.StackName)
-	if st == nil {
-		return nil, stackNotFound(in.StackName)
+	st, err := b.namedStackLocked(in.StackName)
+	if err != nil {
+		return nil, err
 	}
 	var out struct {
 		StackResourceSummaries []resourceSummaryXML `xml:"StackResourceSummaries>member"`
@@ -1131,14 +1138,11 @@ type changeSetSummaryXML struct {
 }
 
 func (b *Backend) apiListChangeSets(ctx context.Context, in *stackNameIn) (any, error) {
-	if err := checkStackName("stackName", in.StackName); err != nil {
-		return nil, err
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st := b.find(in.StackName)
-	if st == nil {
-		return nil, stackNotFound(in.StackName)
+	st, err := b.namedStackLocked(in.StackName)
+	if err != nil {
+		return nil, err
 	}
 	var out struct {
 		Summaries []changeSetSummaryXML `xml:"Summaries>member"`
