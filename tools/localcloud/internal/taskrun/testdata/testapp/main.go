@@ -2,7 +2,8 @@
 // scheduler tests: it listens on HOST:PORT, serves /health (503 once
 // draining or with APP_FAULT=health), answers / with the task metadata it
 // read from ECS_CONTAINER_METADATA_URI_V4 (500 with APP_FAULT=errors=1),
-// exits 3 at once with APP_FAULT=crash, burns a core with APP_FAULT=cpu, and on SIGTERM drains for
+// exits 3 at once with APP_FAULT=crash, burns a core with APP_FAULT=cpu,
+// GETs another URL on /fetch?url= (through HTTP_PROXY), and on SIGTERM drains for
 // APP_DRAIN_DELAY before exiting 0. "testapp healthcheck" probes /health as
 // a container health check does.
 package main
@@ -43,6 +44,18 @@ func main() {
 			return
 		}
 		_, _ = io.WriteString(w, `{"status":"ok"}`)
+	})
+	// /fetch?url=U GETs U with net/http's default client, which honours
+	// HTTP_PROXY, and answers its status and body.
+	mux.HandleFunc("/fetch", func(w http.ResponseWriter, r *http.Request) {
+		resp, err := http.Get(r.URL.Query().Get("url"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		_ = json.NewEncoder(w).Encode(map[string]any{"status": resp.StatusCode, "body": string(body)})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if fault == "errors=1" {
