@@ -24,6 +24,8 @@ TOOLBIN       := $(CURDIR)/.cache/tools/$(GOTOOLCHAIN)
 GOLANGCI_LINT := $(TOOLBIN)/golangci-lint
 GOVULNCHECK   := $(TOOLBIN)/govulncheck
 ACTIONLINT    := $(TOOLBIN)/actionlint
+# ko, make bench-ship's baseline, in a module of its own (tools/devtools/ko).
+KO            := $(TOOLBIN)/ko
 VULNGATE      := $(TOOLBIN)/vulngate
 
 # make vuln's local vulnerability database, converted from this version of the
@@ -51,11 +53,18 @@ run: ## run the app on :5000 (PORT and HOST override)
 	./bin/app
 
 .PHONY: bench
-bench: ## benchmarks: the app under load against a plain net/http baseline, deploywatch per event (docs/performance.md)
+bench: ## benchmarks: the app under load against a plain net/http baseline, deploywatch per event, ship's image build+push against ko (docs/performance.md)
 	$(BUILD) -o bin/app ./services/app
 	$(BUILD) -o bin/baseline ./tools/loadgen/cmd/baseline
 	go run ./tools/loadgen/cmd/bench -app bin/app -baseline bin/baseline $(BENCHFLAGS)
 	go test -run '^$$' -bench . -benchtime 200x ./lambdas/deploywatch/...
+	$(MAKE) bench-ship
+
+.PHONY: bench-ship
+bench-ship: $(KO) ## ship deploy's build+push against ko build to the same local registry, image sizes, ship's overhead per deploy
+	$(BUILD) -o bin/ship ./tools/ship
+	$(BUILD) -o bin/localcloud ./tools/localcloud
+	go run ./tools/ship/cmd/shipbench -ship bin/ship -localcloud bin/localcloud -ko $(KO) $(SHIPBENCHFLAGS)
 
 # The environment the deploy targets act on (ship.yaml); local runs on the
 # local cloud, which ship starts in the background when it is not running.
@@ -174,6 +183,9 @@ tools: $(GOLANGCI_LINT) $(GOVULNCHECK) $(ACTIONLINT) $(VULNGATE) ## build the pi
 
 $(GOLANGCI_LINT): tools/devtools/go.mod tools/devtools/go.sum
 	GOWORK=off go build -C tools/devtools -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+$(KO): tools/devtools/ko/go.mod tools/devtools/ko/go.sum
+	GOWORK=off go build -C tools/devtools/ko -o $@ github.com/google/ko
 
 $(GOVULNCHECK): tools/devtools/go.mod tools/devtools/go.sum
 	GOWORK=off go build -C tools/devtools -o $@ golang.org/x/vuln/cmd/govulncheck
