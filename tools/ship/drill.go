@@ -372,7 +372,6 @@ func faultyCopy(td *ecstypes.TaskDefinition, tags []ecstypes.Tag, value string) 
 		PidMode:                       td.PidMode,
 		IpcMode:                       td.IpcMode,
 		ProxyConfiguration:            td.ProxyConfiguration,
-		InferenceAccelerators:         td.InferenceAccelerators,
 		EnableFaultInjection:          td.EnableFaultInjection,
 		TrustedExecutionConfiguration: td.TrustedExecutionConfiguration,
 		Tags:                          tags,
