@@ -379,6 +379,16 @@ type batchOut struct {
 	Failed     []batchFailed
 }
 
+// failedEntry reports one batch entry's error: an SQS error is the
+// sender's fault, anything else the service's.
+func failedEntry(id string, err error) batchFailed {
+	var ae *awsproto.Error
+	if errors.As(err, &ae) {
+		return batchFailed{Id: id, Code: ae.Code, Message: ae.Message, SenderFault: true}
+	}
+	return batchFailed{Id: id, Code: "InternalError", Message: err.Error()}
+}
+
 func checkBatch(entries []batchEntry) error {
 	if len(entries) == 0 {
 		return &awsproto.Error{Code: "AWS.SimpleQueueService.EmptyBatchRequest", Shape: "EmptyBatchRequest", Message: "There should be at least one SendMessageBatchRequestEntry in the request."}
@@ -410,12 +420,7 @@ func (b *Backend) sendMessageBatch(ctx context.Context, in *sendBatchIn) (any, e
 	for _, e := range in.Entries {
 		m, err := b.sendLocked(q, e.MessageBody, e.MessageAttributes, e.DelaySeconds, "AIDAEXAMPLELOCALCLOUD")
 		if err != nil {
-			f := batchFailed{Id: e.Id, Code: "InternalError", Message: err.Error()}
-			var ae *awsproto.Error
-			if errors.As(err, &ae) {
-				f = batchFailed{Id: e.Id, Code: ae.Code, Message: ae.Message, SenderFault: true}
-			}
-			out.Failed = append(out.Failed, f)
+			out.Failed = append(out.Failed, failedEntry(e.Id, err))
 			continue
 		}
 		out.Successful = append(out.Successful, batchOK{e.Id, m.ID, m.MD5Body, m.MD5Attrs})
@@ -691,12 +696,7 @@ func (b *Backend) deleteMessageBatch(ctx context.Context, in *deleteBatchIn) (an
 	out := batchOut{Successful: []batchOK{}, Failed: []batchFailed{}}
 	for _, e := range in.Entries {
 		if err := b.deleteLocked(q, e.ReceiptHandle); err != nil {
-			f := batchFailed{e.Id, "InternalError", err.Error(), false}
-			var ae *awsproto.Error
-			if errors.As(err, &ae) {
-				f = batchFailed{e.Id, ae.Code, ae.Message, true}
-			}
-			out.Failed = append(out.Failed, f)
+			out.Failed = append(out.Failed, failedEntry(e.Id, err))
 			continue
 		}
 		out.Successful = append(out.Successful, batchOK{Id: e.Id})
