@@ -69,11 +69,11 @@ func (p *Provisioner) Delete(ctx context.Context, name string, progress func(Eve
 		if err != nil {
 			return true, err
 		}
-		switch s := st.StackStatus; {
-		case s == "" || s == types.StackStatusDeleteComplete:
+		switch st.StackStatus {
+		case "", types.StackStatusDeleteComplete:
 			emit()
 			return true, nil
-		case s == types.StackStatusDeleteFailed:
+		case types.StackStatusDeleteFailed:
 			emit()
 			if len(failures) == 0 && aws.ToString(st.StackStatusReason) != "" {
 				failures = append(failures, aws.ToString(st.StackStatusReason))

@@ -48,8 +48,8 @@ func badInput(ctx context.Context, t *testing.T, c *cloud, cfg aws.Config) {
 	}{
 		{"syntax error", "name: shipyard\nenvironments:\n  local:\n    account: \"000000000000\"\n   bad: [\n", nil, withCloud,
 			[]string{"ship.yaml:5", "syntax"}},
-		{"unknown key", strings.Replace(good, "network:", "netwrok:", 1), nil, withCloud,
-			[]string{"ship.yaml:6:", "environments.local.netwrok: is not a known key; want one of", "network"}},
+		{"unknown key", strings.Replace(good, "network:", "vpc:", 1), nil, withCloud,
+			[]string{"ship.yaml:6:", "environments.local.vpc: is not a known key; want one of", "network"}},
 		{"bad value", strings.Replace(good, "retentionDays: 1", "retentionDays: 2", 1), nil, withCloud,
 			[]string{"ship.yaml:13:", "environments.local.logs.retentionDays: 2 is not a CloudWatch Logs retention; want one of 1, 3"}},
 		{"unknown environment", good, []string{"--env", "nowhere"}, withCloud,
