@@ -462,8 +462,10 @@ func (d *destroyer) deleteService(ctx context.Context) error {
 	}
 	// Force: scale to zero and delete in one call, whatever runs.
 	if _, err := d.ecs.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(cluster), Service: aws.String(svc), Force: aws.Bool(true)}); err != nil {
+		// Gone, or already draining from an earlier destroy: wait for it.
 		var snf *ecstypes.ServiceNotFoundException
-		if !errors.As(err, &snf) {
+		var sna *ecstypes.ServiceNotActiveException
+		if !errors.As(err, &snf) && !errors.As(err, &sna) {
 			return fmt.Errorf("delete service %s: %w", svc, err)
 		}
 	}

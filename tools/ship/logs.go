@@ -347,8 +347,15 @@ func (a *app) logs(ctx context.Context, f logsFlags) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
+		var usage usageError
+		if errors.As(err, &usage) {
 			return err
+		}
+		if err != nil {
+			// Throttling or a network blip: the next look reads from the
+			// same point, so nothing is lost.
+			a.logger.Warn("read the logs; trying again", "err", err)
+			continue
 		}
 		lines = slices.DeleteFunc(lines, func(l logLine) bool { _, ok := seen[l.id]; return ok })
 		for _, l := range lines {
