@@ -183,7 +183,10 @@ func (e *Engine) Start(ctx context.Context, taskDefinition string) (Started, err
 	}); err != nil {
 		return Started{}, fmt.Errorf("update service %s: %w", e.Service.Name, err)
 	}
-	d, err := e.findNew(ctx, before)
+	// The deployment exists now, whatever happens to ctx: an interrupt
+	// (Ctrl-C) from here on stops the watch, never the finding, so the
+	// caller can still say which deployment goes on without it.
+	d, err := e.findNew(context.WithoutCancel(ctx), before)
 	if err != nil {
 		return Started{}, err
 	}

@@ -169,7 +169,8 @@ func (a *app) deploy(ctx context.Context, f deployFlags) error {
 		return serviceNotFound(err)
 	}
 	req := deploy.Request{User: currentUser(a.getenv), GitCommit: git.commit, Dirty: git.dirty, Image: ref, ImageDigest: digest, Version: version}
-	if err := e.RecordRequest(ctx, started, req); err != nil {
+	// Recorded even when Ctrl-C came during the start: the deployment goes on.
+	if err := e.RecordRequest(context.WithoutCancel(ctx), started, req); err != nil {
 		a.logger.Warn("the ledger did not take the request; the deployment goes on", "err", err)
 	}
 	p.event("started", fmt.Sprintf("deployment %s started: %s → %s", started.Arn, family(started.Previous), family(started.TaskDefinition)),
