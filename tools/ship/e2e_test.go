@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -238,12 +239,12 @@ environments:
     account: "000000000000"
     network:
       nat: single
-    loadBalancer:
-      testListener: false
     alarms:
       target5xxThreshold: 3
     logs:
       retentionDays: 1
+    deploywatch:
+      smokeChecks: ["/=200"]
 `
 
 // TestDeployBlueGreen creates an environment with ship up on a real
@@ -252,12 +253,9 @@ environments:
 // 200 across both blue/green switches, a deploy started while one is in
 // flight refuses with exit 7, ship status shows the revision that runs,
 // and the ledger has both requests. Then the rollbacks, and a last ship up
-// that moves nothing live.
-//
-// The environment has no test listener, so no smoke-test hook: the hook
-// calls the test listener by the load balancer's DNS name, which the local
-// cloud does not resolve, and it timed out in some runs (see the report
-// in tools/ship/README.md).
+// that moves nothing live. Every deployment runs deploywatch's smoke-test
+// hook through the test listener, which the Lambda reaches by the load
+// balancer's DNS name (localcloud's VPC proxy).
 func TestDeployBlueGreen(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts localcloud and runs two blue/green deployments")
@@ -469,6 +467,29 @@ func TestDeployBlueGreen(t *testing.T) {
 	if requested != 3 {
 		t.Errorf("ledger deployments with a requester that succeeded = %d, want 3: the service's creation and both deploys (%+v)", requested, ds)
 	}
+	// Deploy 2's record is complete: identity, revisions, who, every
+	// status with its time, the stage reached, the smoke test's SUCCEEDED
+	// with its evidence (and ECS's hook events), the duration.
+	rec, timeline := deploymentRecord(ctx, t, l, cluster, svcName, "3", "SUCCESSFUL")
+	checkRecord(t, rec, timeline, cluster, svcName, "3")
+	if !stageReached(rec, "CLEAN_UP") && !stageReached(rec, "BAKE_TIME") {
+		t.Errorf("deploy 2's stages = %v, want it through BAKE_TIME", rec.Stages)
+	}
+	if tr := transition(rec, "SUCCESSFUL"); tr.At.IsZero() || !tr.At.After(transition(rec, "IN_PROGRESS").At) {
+		t.Errorf("deploy 2's transitions = %+v, want IN_PROGRESS then SUCCESSFUL, each with its time", rec.Transitions)
+	}
+	hook := hookAnswer(timeline)
+	if hook == nil || hook.Detail["hookStatus"] != "SUCCEEDED" || hook.Detail["smokeTest"] != "passed" ||
+		!strings.Contains(hook.Detail["checks"], "GET /health -> 200") || !strings.Contains(hook.Detail["checks"], "GET / -> 200") {
+		t.Errorf("deploy 2's smoke-test hook in the ledger = %+v, want SUCCEEDED with the evidence of GET /health and GET / answering 200", hook)
+	}
+	if got := hookEvents(timeline); !slices.Contains(got, "HOOK_IN_PROGRESS POST_TEST_TRAFFIC_SHIFT") || !slices.Contains(got, "HOOK_SUCCEEDED POST_TEST_TRAFFIC_SHIFT") {
+		t.Errorf("deploy 2's ECS Hook State Change events in the ledger = %v, want HOOK_IN_PROGRESS and HOOK_SUCCEEDED at POST_TEST_TRAFFIC_SHIFT", got)
+	}
+	if d := rec.Duration(); d <= 0 || d > 2*time.Minute {
+		t.Errorf("deploy 2's duration in the ledger = %s (started %s, finished %s), want the time it ran", d, rec.StartedAt, rec.FinishedAt)
+	}
+
 	stdout, stderr, code = shipIn(ctx, "history", "--manifest", mpath, "--output", "json")
 	var hist []historyEntry
 	if err := json.Unmarshal([]byte(stdout), &hist); code != exitOK || err != nil || len(hist) < 3 || hist[0].Status != "SUCCESSFUL" || hist[0].User == "" ||
@@ -481,6 +502,7 @@ func TestDeployBlueGreen(t *testing.T) {
 	}
 
 	rollbacks(ctx, t, cfg, mpath, url, args, ecsc, cluster, svcName, strings.Split(outs[stack.OutputDeploymentAlarms], ",")[0])
+	smokeTestFails(ctx, t, l, url, args, ecsc, cluster, svcName)
 
 	t.Logf("end to end in %s", time.Since(start).Round(time.Millisecond))
 }
@@ -557,6 +579,15 @@ func rollbacks(ctx context.Context, t *testing.T, cfg aws.Config, mpath, url str
 	if got, want := running(), "shipyard-local:3"; got != want {
 		t.Errorf("service runs %s after the failed deployment, want %s", got, want)
 	}
+	// Its / answers 200, so only the revisions seen tell: ECS rolled it back
+	// before any traffic shift (the smoke-test hook never ran), and no
+	// production request reached revision 5.
+	tr.mu.Lock()
+	unhealthyServed := tr.revisions["5"]
+	tr.mu.Unlock()
+	if unhealthyServed != 0 {
+		t.Errorf("production traffic reached the unhealthy revision 5: %d requests", unhealthyServed)
+	}
 	t.Logf("failed deploy took %s", time.Since(d).Round(time.Millisecond))
 
 	d = time.Now()
@@ -621,4 +652,150 @@ func rollbacks(ctx context.Context, t *testing.T, cfg aws.Config, mpath, url str
 		t.Errorf("service runs %s after rolling the deployment back, want %s", got, want)
 	}
 	t.Logf("rollback in flight took %s", time.Since(d).Round(time.Millisecond))
+}
+
+// smokeTestFails continues TestDeployBlueGreen (revision 6 running): a
+// revision whose / answers 500 while /health stays healthy passes the
+// target group's health checks, and deploywatch's smoke test (GET / for
+// 200, through the test listener) fails it at POST_TEST_TRAFFIC_SHIFT. ECS
+// rolls back before production traffic moves: ship deploy exits 4 naming
+// the hook, production never reaches the bad revision, the service runs
+// the previous one, and the ledger has the hook's FAILED with its evidence
+// and the rollback's reason.
+func smokeTestFails(ctx context.Context, t *testing.T, l *ledger.Ledger, url string, args []string, ecsc *ecs.Client, cluster, svcName string) {
+	tr := startTraffic(url)
+	d := time.Now()
+	stdout, stderr, code := shipIn(ctx, append(args, "--env-var", "APP_FAULT=errors=1")...)
+	tr.halt()
+	if code != deploy.ExitFailed || !strings.Contains(stdout, "lifecycle hook") || !strings.Contains(stdout, "FAILED") {
+		t.Errorf("ship deploy of a revision the smoke test fails: exit %d, want %d naming the lifecycle hook's FAILED\nstdout:\n%s\nstderr:\n%s", code, deploy.ExitFailed, stdout, stderr)
+	}
+	out, err := ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{svcName}})
+	if err != nil || len(out.Services) == 0 {
+		t.Fatalf("describe service: %v", err)
+	}
+	if got, want := family(aws.ToString(out.Services[0].TaskDefinition)), "shipyard-local:6"; got != want {
+		t.Errorf("service runs %s after the smoke test failed, want %s", got, want)
+	}
+	// Every production request answered 200 from a good revision: the bad
+	// one (8; 7 was rolled back in flight) never had production traffic, or
+	// its 500s would be failures here.
+	tr.mu.Lock()
+	revisions := maps.Clone(tr.revisions)
+	tr.mu.Unlock()
+	if n, failed := tr.total.Load(), tr.failed.Load(); failed != 0 || revisions["8"] != 0 || n < 50 {
+		t.Errorf("production traffic during the smoke-tested deploy: %d of %d failed (last: %s), by revision %v; want none failed and none to revision 8", failed, n, tr.lastFailure, revisions)
+	} else {
+		t.Logf("production traffic during the smoke-tested deploy: %d requests, 0 failed, by revision %v", n, revisions)
+	}
+	rec, timeline := deploymentRecord(ctx, t, l, cluster, svcName, "8", "ROLLBACK_SUCCESSFUL")
+	checkRecord(t, rec, timeline, cluster, svcName, "8")
+	hook := hookAnswer(timeline)
+	if hook == nil || hook.Detail["hookStatus"] != "FAILED" || hook.Detail["smokeTest"] != "failed" ||
+		!strings.Contains(hook.Detail["checks"], "GET /health -> 200") || !strings.Contains(hook.Detail["checks"], "GET / -> 500 (want 200)") {
+		t.Errorf("the smoke-test hook in the ledger = %+v, want FAILED with the evidence: /health 200, / 500 where 200 was wanted", hook)
+	}
+	if rb := rec.Rollback; rb == nil || !strings.Contains(rb.Reason, "lifecycle hook") || !strings.Contains(rb.Reason, "FAILED") {
+		t.Errorf("the ledger's rollback = %+v, want the reason naming the lifecycle hook's FAILED", rb)
+	}
+	if stageReached(rec, "PRODUCTION_TRAFFIC_SHIFT") {
+		t.Errorf("the ledger's stages = %v: the deployment reached PRODUCTION_TRAFFIC_SHIFT, want it stopped at POST_TEST_TRAFFIC_SHIFT", rec.Stages)
+	}
+	if got := hookEvents(timeline); !slices.Contains(got, "HOOK_FAILED POST_TEST_TRAFFIC_SHIFT") {
+		t.Errorf("ECS Hook State Change events in the ledger = %v, want HOOK_FAILED at POST_TEST_TRAFFIC_SHIFT", got)
+	}
+	t.Logf("smoke-test failure caught and rolled back in %s", time.Since(d).Round(time.Millisecond))
+}
+
+// deploymentRecord waits for the ledger's record of the service's
+// deployment of task definition revision rev to reach status, with the
+// smoke-test hook's answer on its timeline (deploywatch writes from
+// EventBridge, after ship has returned), and returns both.
+func deploymentRecord(ctx context.Context, t *testing.T, l *ledger.Ledger, cluster, svc, rev, status string) (ledger.Deployment, []ledger.Entry) {
+	t.Helper()
+	var rec ledger.Deployment
+	var timeline []ledger.Entry
+	eventually(t, fmt.Sprintf("the ledger records revision %s %s with its hook", rev, status), 30*time.Second, func() bool {
+		ds, err := l.Deployments(ctx, cluster, svc, 20)
+		if err != nil {
+			return false
+		}
+		for _, d := range ds {
+			if !strings.HasSuffix(d.TaskDefinition, ":"+rev) {
+				continue
+			}
+			rec = d
+			timeline, err = l.Timeline(ctx, d.Arn)
+			return err == nil && d.Status == status && hookAnswer(timeline) != nil && len(hookEvents(timeline)) >= 2
+		}
+		return false
+	})
+	return rec, timeline
+}
+
+// checkRecord checks the facts every deployment's record has: identity,
+// revisions, image, who asked, and times.
+func checkRecord(t *testing.T, d ledger.Deployment, timeline []ledger.Entry, cluster, svc, rev string) {
+	t.Helper()
+	var problems []string
+	want := func(ok bool, format string, a ...any) {
+		if !ok {
+			problems = append(problems, fmt.Sprintf(format, a...))
+		}
+	}
+	want(strings.Contains(d.Arn, ":service-deployment/"+cluster+"/"+svc+"/"), "service deployment ARN %q", d.Arn)
+	want(d.Cluster == cluster && d.Service == svc, "cluster/service %s/%s", d.Cluster, d.Service)
+	want(len(d.LegacyIDs) > 0 && strings.HasPrefix(d.LegacyIDs[0], "ecs-svc/"), "legacy ids %v (want ecs-svc/…)", d.LegacyIDs)
+	want(strings.Contains(d.TargetRevision, ":service-revision/"+cluster+"/"+svc+"/"), "target revision %q", d.TargetRevision)
+	want(len(d.SourceRevisions) > 0 && !slices.Contains(d.SourceRevisions, d.TargetRevision), "source revisions %v", d.SourceRevisions)
+	want(strings.HasSuffix(d.TaskDefinition, "task-definition/shipyard-local:"+rev), "task definition %q", d.TaskDefinition)
+	want(strings.HasPrefix(d.ImageDigest, "sha256:") && strings.Contains(d.Image, "@"+d.ImageDigest), "image %q digest %q", d.Image, d.ImageDigest)
+	want(d.Initiator.User != "" && d.Initiator.GitCommit != "", "initiator %+v (want user and commit)", d.Initiator)
+	for _, st := range []string{"IN_PROGRESS", d.Status} {
+		want(!transition(d, st).At.IsZero(), "no time for status %s in %+v", st, d.Transitions)
+	}
+	want(stageReached(d, "POST_TEST_TRAFFIC_SHIFT"), "stages %v (want POST_TEST_TRAFFIC_SHIFT reached)", d.Stages)
+	for _, s := range d.Stages {
+		want(!s.At.IsZero(), "no time for stage %s", s.Name)
+	}
+	want(!d.StartedAt.IsZero() && !d.FinishedAt.IsZero() && d.Duration() > 0, "started %s, finished %s", d.StartedAt, d.FinishedAt)
+	want(len(timeline) > 0, "an empty timeline")
+	if len(problems) > 0 {
+		t.Errorf("ledger record of revision %s is incomplete:\n  %s\nrecord: %+v", rev, strings.Join(problems, "\n  "), d)
+	}
+}
+
+func transition(d ledger.Deployment, name string) ledger.Transition {
+	for _, tr := range d.Transitions {
+		if tr.Name == name {
+			return tr
+		}
+	}
+	return ledger.Transition{}
+}
+
+func stageReached(d ledger.Deployment, name string) bool {
+	return slices.ContainsFunc(d.Stages, func(s ledger.Transition) bool { return s.Name == name })
+}
+
+// hookAnswer is deploywatch's last recorded answer to the smoke-test hook.
+func hookAnswer(timeline []ledger.Entry) *ledger.Entry {
+	for i := len(timeline) - 1; i >= 0; i-- {
+		if e := &timeline[i]; e.Source == "deploywatch" && e.Detail["hookStatus"] != "" && e.Detail["smokeTest"] != "" {
+			return e
+		}
+	}
+	return nil
+}
+
+// hookEvents lists the "ECS Hook State Change" events on a timeline as
+// "<eventName> <lifecycleStage>".
+func hookEvents(timeline []ledger.Entry) []string {
+	var out []string
+	for _, e := range timeline {
+		if e.Kind == "ECS Hook State Change" {
+			out = append(out, e.Detail["eventName"]+" "+e.Detail["lifecycleStage"])
+		}
+	}
+	return out
 }
