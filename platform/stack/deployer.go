@@ -17,11 +17,12 @@ const (
 	// the service and its task definitions, the image push, the Lambda
 	// package upload, the ledger, logs, alarms and auto scaling.
 	DeployerPolicyShip = "ship"
-	// DeployerPolicyNetwork and DeployerPolicyServices are what
-	// CloudFormation does with the deployer's credentials while it creates,
+	// DeployerPolicyNetwork, DeployerPolicyIdentity and
+	// DeployerPolicyServices are what CloudFormation does with the deployer's credentials while it creates,
 	// updates and deletes the stacks' resources; they hold only through
 	// CloudFormation (aws:CalledVia), never when called directly.
 	DeployerPolicyNetwork  = "provision-network"
+	DeployerPolicyIdentity = "provision-identity"
 	DeployerPolicyServices = "provision-services"
 )
 
@@ -44,6 +45,7 @@ func DeployerPolicies(spec platform.Spec) []cfn.Policy {
 	return []cfn.Policy{
 		{PolicyName: DeployerPolicyShip, PolicyDocument: d.doc(d.ship())},
 		{PolicyName: DeployerPolicyNetwork, PolicyDocument: d.doc(d.network())},
+		{PolicyName: DeployerPolicyIdentity, PolicyDocument: d.doc(d.identity())},
 		{PolicyName: DeployerPolicyServices, PolicyDocument: d.doc(d.services())},
 	}
 }
@@ -151,6 +153,12 @@ func via(st cfn.Statement) cfn.Statement {
 	return st
 }
 
+// The provisioning statements follow the handler permissions AWS's
+// resource schemas list for each resource type the templates use (create,
+// read, update, delete), less the writes of features the templates do not
+// use and the services they do not touch; TestProvisioningCoversHandlers
+// holds them to that.
+
 func (d deployer) network() []cfn.Statement {
 	lb := func(kind string) cfn.Value { return arn("elasticloadbalancing", kind) }
 	return []cfn.Statement{
@@ -160,37 +168,47 @@ func (d deployer) network() []cfn.Statement {
 			"ec2:CreateVpc", "ec2:DeleteVpc", "ec2:ModifyVpcAttribute",
 			"ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
 			"ec2:CreateInternetGateway", "ec2:DeleteInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
-			"ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:CreateNatGateway", "ec2:DeleteNatGateway",
-			"ec2:CreateRouteTable", "ec2:DeleteRouteTable", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable",
+			"ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:AssociateAddress", "ec2:DisassociateAddress",
+			"ec2:CreateNatGateway", "ec2:DeleteNatGateway",
+			"ec2:CreateRouteTable", "ec2:DeleteRouteTable", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:ReplaceRouteTableAssociation",
 			"ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute",
 			"ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup",
 			"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress",
+			"ec2:UpdateSecurityGroupRuleDescriptionsIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
 			"ec2:CreateTags", "ec2:DeleteTags",
 		}, arn("ec2", "*"))),
 		via(allow("NetworkRead", []string{
-			"ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets", "ec2:DescribeInternetGateways", "ec2:DescribeAddresses",
-			"ec2:DescribeNatGateways", "ec2:DescribeRouteTables", "ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules",
-			"ec2:DescribeNetworkInterfaces", "ec2:DescribeAvailabilityZones", "ec2:DescribeAccountAttributes",
-			"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes",
+			"ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeVpcEncryptionControls", "ec2:DescribeSubnets", "ec2:DescribeNetworkAcls",
+			"ec2:DescribeInternetGateways", "ec2:DescribeVpnGateways", "ec2:DescribeAddresses", "ec2:DescribeNatGateways", "ec2:DescribeRouteTables",
+			"ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces",
+			"ec2:DescribeAvailabilityZones", "ec2:DescribeAccountAttributes", "ec2:DescribeIpamPools",
+			"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes", "elasticloadbalancing:DescribeCapacityReservation",
 			"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetGroupAttributes",
-			"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTags",
+			"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeListenerAttributes", "elasticloadbalancing:DescribeTags",
 		}, anyResource)),
 		via(allow("LoadBalancer", []string{
 			"elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyLoadBalancerAttributes",
-			"elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
+			"elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets", "elasticloadbalancing:SetIpAddressType",
 			"elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes",
-			"elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener", "elasticloadbalancing:ModifyListener",
-			"elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule", "elasticloadbalancing:ModifyRule",
+			"elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener", "elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyListenerAttributes",
+			"elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule", "elasticloadbalancing:ModifyRule", "elasticloadbalancing:SetRulePriorities",
 			"elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
 		}, lb("loadbalancer/app/"+d.prefix+"/*"), lb("listener/app/"+d.prefix+"/*"), lb("listener-rule/app/"+d.prefix+"/*"), lb("targetgroup/"+d.prefix+"-*/*"))),
 	}
 }
 
-func (d deployer) services() []cfn.Statement {
-	attach := via(allow("RoleManagedPolicy", []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy"}, d.roles()...))
+// identity is the roles, the cluster and the image repository, and with a
+// ci section the deployer's own managed policies and GitHub's OIDC provider.
+func (d deployer) identity() []cfn.Statement {
+	policyArns := []any{cfn.Sub("arn:${AWS::Partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers")}
+	ci := d.spec.CI.Enabled()
+	if ci {
+		policyArns = append(policyArns, iamArn("policy/"+BootstrapName(d.spec)+"-*"))
+	}
+	attach := allow("RolePolicies", []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy"}, d.roles()...)
 	attach.Condition = map[string]map[string]any{
 		"ForAnyValue:StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"},
-		"ArnEquals":                {"iam:PolicyARN": cfn.Sub("arn:${AWS::Partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers")},
+		"ArnLike":                  {"iam:PolicyARN": policyArns},
 	}
 	sts := []cfn.Statement{
 		via(allow("Roles", []string{
@@ -199,41 +217,71 @@ func (d deployer) services() []cfn.Statement {
 			"iam:TagRole", "iam:UntagRole",
 		}, d.roles()...)),
 		attach,
-		via(allow("Cluster", []string{"ecs:CreateCluster", "ecs:DeleteCluster", "ecs:DescribeClusters", "ecs:UpdateClusterSettings", "ecs:TagResource"}, d.clusterArn())),
+		via(allow("Cluster", []string{
+			"ecs:CreateCluster", "ecs:DeleteCluster", "ecs:DescribeClusters", "ecs:UpdateCluster", "ecs:UpdateClusterSettings",
+			"ecs:TagResource", "ecs:UntagResource", "ecs:ListTagsForResource",
+		}, d.clusterArn())),
 		via(allow("Repository", []string{
-			"ecr:CreateRepository", "ecr:PutLifecyclePolicy", "ecr:GetLifecyclePolicy",
-			"ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability", "ecr:TagResource", "ecr:ListTagsForResource",
+			"ecr:CreateRepository", "ecr:PutLifecyclePolicy", "ecr:GetLifecyclePolicy", "ecr:DeleteLifecyclePolicy", "ecr:GetRepositoryPolicy",
+			"ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability", "ecr:TagResource", "ecr:UntagResource", "ecr:ListTagsForResource",
 		}, arn("ecr", "repository/"+RepositoryName(d.spec)))),
+	}
+	if ci {
+		sts = append(sts, via(allow("DeployerPolicies", []string{
+			"iam:CreatePolicy", "iam:DeletePolicy", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion",
+			"iam:ListPolicyVersions", "iam:ListEntitiesForPolicy",
+		}, iamArn("policy/"+BootstrapName(d.spec)+"-*"))))
+	}
+	if ci && d.spec.CI.OIDCProviderARN == "" {
+		sts = append(sts, via(allow("GitHubOIDCProvider", []string{
+			"iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:GetOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint",
+			"iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider",
+			"iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider", "iam:ListOpenIDConnectProviderTags",
+		}, iamArn("oidc-provider/"+platform.GitHubOIDCHost))))
+	}
+	return sts
+}
+
+func (d deployer) services() []cfn.Statement {
+	return []cfn.Statement{
 		via(allow("Bucket", []string{
 			"s3:CreateBucket", "s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy",
 			"s3:PutEncryptionConfiguration", "s3:GetEncryptionConfiguration", "s3:PutBucketVersioning", "s3:GetBucketVersioning",
 			"s3:PutBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock", "s3:PutBucketOwnershipControls", "s3:GetBucketOwnershipControls",
 			"s3:PutLifecycleConfiguration", "s3:GetLifecycleConfiguration", "s3:PutBucketTagging", "s3:GetBucketTagging",
+			// The bucket's read handler reads every configuration it has.
+			"s3:GetAccelerateConfiguration", "s3:GetAnalyticsConfiguration", "s3:GetBucketAcl", "s3:GetBucketCORS", "s3:GetBucketLogging",
+			"s3:GetBucketNotification", "s3:GetBucketObjectLockConfiguration", "s3:GetIntelligentTieringConfiguration", "s3:GetInventoryConfiguration",
+			"s3:GetMetricsConfiguration", "s3:GetReplicationConfiguration", "s3:GetBucketWebsite", "s3:GetBucketMetadataTableConfiguration",
 		}, s3Arn(d.bucket()))),
-		via(allow("LogGroupsWrite", []string{"logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:TagResource", "logs:ListTagsForResource"},
-			arn("logs", "log-group:/ecs/"+d.prefix+":*"), arn("logs", "log-group:/aws/lambda/"+d.prefix+"-*"))),
-		via(allow("AlarmsWrite", []string{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource"}, arn("cloudwatch", "alarm:"+d.prefix+"-*"))),
+		// Lambda reads the package with the caller's credentials.
+		via(allow("FunctionCode", []string{"s3:GetObjectVersion"}, s3Arn(d.bucket()+"/*"))),
+		via(allow("LogGroupsWrite", []string{
+			"logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:GetDataProtectionPolicy",
+			"logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource",
+		}, arn("logs", "log-group:/ecs/"+d.prefix+":*"), arn("logs", "log-group:/aws/lambda/"+d.prefix+"-*"))),
+		via(allow("LogsRead", []string{"logs:DescribeResourcePolicies"}, anyResource)),
+		via(allow("AlarmsWrite", []string{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource"},
+			arn("cloudwatch", "alarm:"+d.prefix+"-*"))),
 		via(allow("LedgerTable", []string{
-			"dynamodb:CreateTable", "dynamodb:UpdateTable",
-			"dynamodb:UpdateContinuousBackups", "dynamodb:DescribeContinuousBackups", "dynamodb:TagResource", "dynamodb:ListTagsOfResource",
+			"dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:UpdateContinuousBackups", "dynamodb:DescribeContinuousBackups",
+			"dynamodb:DescribeContributorInsights", "dynamodb:DescribeKinesisStreamingDestination", "dynamodb:DescribeTimeToLive", "dynamodb:GetResourcePolicy",
+			"dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:ListTagsOfResource",
 		}, arn("dynamodb", "table/"+d.prefix+"-deployments"))),
-		via(allow("DeadLetters", []string{"sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:ListQueueTags"},
-			arn("sqs", d.prefix+"-*"))),
+		via(allow("DeadLetters", []string{
+			"sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:GetQueueUrl",
+			"sqs:TagQueue", "sqs:UntagQueue", "sqs:ListQueueTags",
+		}, arn("sqs", d.prefix+"-*"))),
 		via(allow("Function", []string{
-			"lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
-			"lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:AddPermission", "lambda:RemovePermission",
-			"lambda:TagResource", "lambda:ListTags",
+			"lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+			"lambda:GetFunctionCodeSigningConfig", "lambda:GetRuntimeManagementConfig", "lambda:GetFunctionRecursionConfig", "lambda:GetFunctionScalingConfig",
+			"lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy", "lambda:TagResource", "lambda:UntagResource",
 		}, arn("lambda", "function:"+d.prefix+"-deploywatch"))),
-		via(allow("EventRules", []string{"events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:PutTargets", "events:RemoveTargets", "events:TagResource"},
-			arn("events", "rule/"+d.prefix+"-*"))),
+		via(allow("EventRules", []string{
+			"events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule",
+			"events:TagResource", "events:UntagResource", "events:ListTagsForResource",
+		}, arn("events", "rule/"+d.prefix+"-*"))),
 	}
-	if d.spec.CI.Enabled() && d.spec.CI.OIDCProviderARN == "" {
-		sts = append(sts, via(allow("GitHubOIDCProvider", []string{
-			"iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:GetOpenIDConnectProvider",
-			"iam:TagOpenIDConnectProvider", "iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider",
-		}, iamArn("oidc-provider/"+platform.GitHubOIDCHost))))
-	}
-	return sts
 }
 
 // pseudo matches the pseudo parameters a deployer policy may use.

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/shipyard-ecs/shipyard/platform"
+	"github.com/shipyard-ecs/shipyard/platform/cfn/cfntest"
 )
 
 // deployerCodeDirs is the code that runs with the deployer's credentials:
@@ -377,6 +378,175 @@ func TestPartition(t *testing.T) {
 	for region, want := range map[string]string{"us-east-1": "aws", "eu-west-1": "aws", "cn-north-1": "aws-cn", "us-gov-west-1": "aws-us-gov"} {
 		if got := Partition(region); got != want {
 			t.Errorf("Partition(%s) = %s, want %s", region, got, want)
+		}
+	}
+}
+
+// unusedServices are services whose actions the resource handlers list for
+// features the templates do not use.
+var unusedServices = map[string]string{
+	"kms":               "no customer managed keys: encryption uses AWS-owned keys (AES256, SSE)",
+	"kinesis":           "no Kinesis streaming destination on the ledger",
+	"firehose":          "no log delivery to Firehose",
+	"cognito-idp":       "no Cognito authentication on the listeners",
+	"s3tables":          "no S3 metadata tables",
+	"elasticfilesystem": "no EFS on the Lambda",
+	"s3files":           "no file systems on the Lambda",
+}
+
+// unusedFeatures are handler actions of used services for properties the
+// templates do not set; writes only (reads are granted).
+var unusedFeatures = map[string]string{
+	"ec2:AssociateSubnetCidrBlock":                   "no IPv6 subnets",
+	"ec2:DisassociateSubnetCidrBlock":                "no IPv6 subnets",
+	"ec2:CreateVpcEncryptionControl":                 "no VPC encryption control",
+	"ec2:ModifyVpcTenancy":                           "default tenancy",
+	"ec2:AttachVpnGateway":                           "no VPN gateway",
+	"ec2:DetachVpnGateway":                           "no VPN gateway",
+	"ec2:AcceptAddressTransfer":                      "no Elastic IP transfer",
+	"ec2:AssignPrivateNatGatewayAddress":             "no secondary NAT addresses",
+	"ec2:UnassignPrivateNatGatewayAddress":           "no secondary NAT addresses",
+	"ec2:AssociateNatGatewayAddress":                 "no secondary NAT addresses",
+	"ec2:DisassociateNatGatewayAddress":              "no secondary NAT addresses",
+	"elasticloadbalancing:ModifyCapacityReservation": "no load balancer capacity reservation",
+	"elasticloadbalancing:ModifyIpPools":             "no IPAM pools",
+	"elasticloadbalancing:RegisterTargets":           "targets are registered by ECS with the infrastructure role, not by a template",
+	"elasticloadbalancing:DeregisterTargets":         "targets are registered by ECS with the infrastructure role, not by a template",
+	"iam:PutRolePermissionsBoundary":                 "no permissions boundary",
+	"iam:DeleteRolePermissionsBoundary":              "no permissions boundary",
+	"iam:AttachGroupPolicy":                          "the managed policies attach to the deployer role only",
+	"iam:DetachGroupPolicy":                          "the managed policies attach to the deployer role only",
+	"iam:AttachUserPolicy":                           "the managed policies attach to the deployer role only",
+	"iam:DetachUserPolicy":                           "the managed policies attach to the deployer role only",
+	"ecs:PutAccountSetting":                          "no account settings",
+	"ecs:PutAccountSettingDefault":                   "no account settings",
+	"ecs:PutClusterCapacityProviders":                "no capacity providers",
+	"ecr:SetRepositoryPolicy":                        "no repository policy",
+	"ecr:DeleteRepositoryPolicy":                     "no repository policy",
+	"logs:AssociateKmsKey":                           "no KMS key on log groups",
+	"logs:DisassociateKmsKey":                        "no KMS key on log groups",
+	"logs:CreateLogDelivery":                         "no log delivery",
+	"logs:PutDataProtectionPolicy":                   "no data protection policy",
+	"logs:DeleteDataProtectionPolicy":                "no data protection policy",
+	"logs:PutResourcePolicy":                         "no log resource policy",
+	"logs:CreateLogStream":                           "the table's import logs: no import",
+	"logs:PutLogEvents":                              "the table's import logs: no import",
+	"dynamodb:AssociateTableReplica":                 "no global table",
+	"dynamodb:CreateTableReplica":                    "no global table",
+	"dynamodb:ImportTable":                           "no import",
+	"dynamodb:DescribeImport":                        "no import",
+	"dynamodb:BatchWriteItem":                        "no import",
+	"dynamodb:DeleteItem":                            "handler data access for replicas and imports; ship never deletes ledger items",
+	"dynamodb:Scan":                                  "handler data access for replicas and imports; ship never scans the ledger",
+	"dynamodb:EnableKinesisStreamingDestination":     "no Kinesis streaming destination",
+	"dynamodb:DisableKinesisStreamingDestination":    "no Kinesis streaming destination",
+	"dynamodb:UpdateKinesisStreamingDestination":     "no Kinesis streaming destination",
+	"dynamodb:UpdateContributorInsights":             "no contributor insights",
+	"dynamodb:UpdateTimeToLive":                      "no time to live",
+	"dynamodb:PutResourcePolicy":                     "no table resource policy",
+	"dynamodb:DeleteResourcePolicy":                  "no table resource policy",
+	"s3:GetObjectMetadata":                           "the table import's source: no import",
+	"lambda:DeleteFunctionCodeSigningConfig":         "no code signing",
+	"lambda:PutFunctionCodeSigningConfig":            "no code signing",
+	"lambda:GetCodeSigningConfig":                    "no code signing",
+	"lambda:DeleteFunctionConcurrency":               "no reserved concurrency",
+	"lambda:PutFunctionConcurrency":                  "no reserved concurrency",
+	"lambda:PutFunctionRecursionConfig":              "default recursion detection",
+	"lambda:PutFunctionScalingConfig":                "no scaling configuration",
+	"lambda:PutRuntimeManagementConfig":              "default runtime management",
+	"lambda:GetLayerVersion":                         "no layers",
+	"lambda:PublishVersion":                          "no published versions",
+	"lambda:PassCapacityProvider":                    "no capacity provider",
+	"iam:CreateServiceLinkedRole":                    "only the ECS, ELB and Application Auto Scaling roles (the ship policy); DynamoDB's is for global tables",
+	"s3:PutAccelerateConfiguration":                  "no transfer acceleration",
+	"s3:PutAnalyticsConfiguration":                   "no analytics",
+	"s3:DeleteBucketAnalyticsConfiguration":          "no analytics",
+	"s3:PutBucketAcl":                                "ACLs are off (BucketOwnerEnforced)",
+	"s3:PutObjectAcl":                                "ACLs are off (BucketOwnerEnforced)",
+	"s3:PutBucketCORS":                               "no CORS",
+	"s3:DeleteBucketCors":                            "no CORS",
+	"s3:PutBucketLogging":                            "no access logging",
+	"s3:PutBucketNotification":                       "no notifications",
+	"s3:PutBucketObjectLockConfiguration":            "no object lock",
+	"s3:PutObjectLockConfiguration":                  "no object lock",
+	"s3:PutIntelligentTieringConfiguration":          "no intelligent tiering",
+	"s3:PutInventoryConfiguration":                   "no inventory",
+	"s3:PutMetricsConfiguration":                     "no request metrics",
+	"s3:DeleteBucketMetricsConfiguration":            "no request metrics",
+	"s3:PutReplicationConfiguration":                 "no replication",
+	"s3:PutBucketReplication":                        "no replication",
+	"s3:DeleteBucketReplication":                     "no replication",
+	"s3:PutBucketWebsite":                            "no website",
+	"s3:DeleteBucketWebsite":                         "no website",
+	"s3:CreateBucketMetadataTableConfiguration":      "no metadata tables",
+	"s3:DeleteBucketMetadataTableConfiguration":      "no metadata tables",
+	"s3:DeleteBucketEncryption":                      "encryption is always set",
+	"s3:DeleteBucketLifecycle":                       "the lifecycle rules are always set",
+	"s3:REST.PUT.OBJECT":                             "not an IAM action (the log group schema lists an S3 log line)",
+	"iam:PassRole":                                   "the ship policy passes the environment's roles to ECS and Lambda; the bucket (replication) and rules (targets with roles) pass none",
+}
+
+// TestProvisioningCoversHandlers checks the deployer policies against the
+// permissions AWS's resource schemas list for the handlers of every
+// resource type the templates use: each is allowed, or the feature or
+// service it is for is named as unused.
+func TestProvisioningCoversHandlers(t *testing.T) {
+	dir := filepath.Join("..", "..", cfntest.SchemaDir)
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("CloudFormation schemas not found at %s; handler permissions not checked", dir)
+	}
+	spec := withCI(t, "")
+	boot, envDoc := render(t, spec, Inputs{})
+	types := map[string]bool{}
+	for _, doc := range [][]byte{boot, envDoc} {
+		for _, r := range parse(t, doc)["Resources"].(map[string]any) {
+			types[r.(map[string]any)["Type"].(string)] = true
+		}
+	}
+	allowed := map[string]bool{}
+	for _, p := range DeployerPolicies(spec) {
+		for _, st := range p.PolicyDocument.Statement {
+			for _, a := range st.Action {
+				allowed[a] = true
+			}
+		}
+	}
+	used := map[string]bool{}
+	for typ := range types {
+		b, err := os.ReadFile(filepath.Join(dir, strings.ReplaceAll(typ, "::", "_")+".json"))
+		if err != nil {
+			t.Errorf("schema of %s: %v", typ, err)
+			continue
+		}
+		var schema struct {
+			Handlers map[string]struct{ Permissions []string }
+		}
+		if err := json.Unmarshal(b, &schema); err != nil {
+			t.Fatalf("parse the schema of %s: %v", typ, err)
+		}
+		for _, h := range []string{"create", "read", "update", "delete"} {
+			for _, perm := range schema.Handlers[h].Permissions {
+				svc, name, _ := strings.Cut(perm, ":")
+				a := strings.ToLower(svc) + ":" + name
+				if unusedServices[strings.ToLower(svc)] != "" {
+					continue
+				}
+				if unusedFeatures[a] != "" {
+					used[a] = true
+					continue
+				}
+				if !allowed[a] {
+					t.Errorf("%s's %s handler needs %s: add it to the deployer policies (platform/stack/deployer.go), or name the unused feature in unusedFeatures", typ, h, a)
+				}
+			}
+		}
+	}
+	for a := range unusedFeatures {
+		if !used[a] {
+			t.Errorf("unusedFeatures names %s, which no handler of the templates' types lists; remove it", a)
+		}
+		if allowed[a] && a != "iam:PassRole" && a != "iam:CreateServiceLinkedRole" {
+			t.Errorf("unusedFeatures names %s, which the deployer policies allow; remove one", a)
 		}
 	}
 }
