@@ -8,6 +8,8 @@
 //	ship status   [--env NAME] [--watch]
 //	ship rollback [--env NAME] [--to REVISION]
 //	ship history  [--env NAME] [-n N]
+//	ship logs     [--env NAME] [-f] [--revision R] [--since DUR]
+//	ship destroy  [--env NAME] [--yes]
 //	ship local    up|down|status
 //	ship template [--env NAME] [--stack bootstrap|environment] [--live]
 //	ship validate [--env NAME]
