@@ -12,4 +12,9 @@
 //
 // Images are reproducible: the layer's files and the config carry fixed
 // times, so the same source and flags give the same digest.
+//
+// Where a Docker engine exists, DockerBuild builds the Dockerfile's image
+// instead (docker build, then docker image save) and hands it to the same
+// Publisher; CheckDocker says first, as ErrNoDocker, when there is no
+// engine to build with.
 package image
