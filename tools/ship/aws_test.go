@@ -68,7 +68,7 @@ func awsEnv(t *testing.T) (mpath string, spec platform.Spec, cfg aws.Config) {
 
 // shipAWS runs ship against the environment and fails the test unless it
 // exits with want.
-func shipAWS(t *testing.T, ctx context.Context, want int, args ...string) string {
+func shipAWS(ctx context.Context, t *testing.T, want int, args ...string) string {
 	t.Helper()
 	start := time.Now()
 	stdout, stderr, code := shipIn(ctx, args...)
@@ -81,7 +81,7 @@ func shipAWS(t *testing.T, ctx context.Context, want int, args ...string) string
 
 // runningTaskDefinition is the task definition of the service's primary
 // deployment.
-func runningTaskDefinition(t *testing.T, ctx context.Context, cfg aws.Config, spec platform.Spec) string {
+func runningTaskDefinition(ctx context.Context, t *testing.T, cfg aws.Config, spec platform.Spec) string {
 	t.Helper()
 	out, err := ecs.NewFromConfig(cfg).DescribeServices(ctx, &ecs.DescribeServicesInput{
 		Cluster: aws.String(stack.ClusterName(spec)), Services: []string{stack.ServiceName(spec)},
@@ -93,7 +93,7 @@ func runningTaskDefinition(t *testing.T, ctx context.Context, cfg aws.Config, sp
 }
 
 // serviceAnswers polls the service URL until it answers 200, and returns the body.
-func serviceAnswers(t *testing.T, ctx context.Context, url string) string {
+func serviceAnswers(ctx context.Context, t *testing.T, url string) string {
 	t.Helper()
 	client := &http.Client{Timeout: 10 * time.Second}
 	deadline := time.Now().Add(5 * time.Minute)
@@ -127,7 +127,7 @@ func TestAWSUpDeployStatusRollback(t *testing.T) {
 	defer cancel()
 	env := []string{"--manifest", mpath, "--env", spec.Env}
 
-	shipAWS(t, ctx, exitOK, append([]string{"up", "--yes"}, env...)...)
+	shipAWS(ctx, t, exitOK, append([]string{"up", "--yes"}, env...)...)
 	outputs, err := deploy.Outputs(ctx, cloudformation.NewFromConfig(cfg), stack.EnvironmentName(spec))
 	if err != nil {
 		t.Fatalf("read the environment stack's outputs after ship up: %v", err)
@@ -138,31 +138,31 @@ func TestAWSUpDeployStatusRollback(t *testing.T) {
 	}
 
 	run := time.Now().UTC().Format("20060102T150405")
-	shipAWS(t, ctx, exitOK, append([]string{"deploy", "--env-var", "SHIP_AWS_TEST=" + run + "-1"}, env...)...)
-	first := runningTaskDefinition(t, ctx, cfg, spec)
-	if body := serviceAnswers(t, ctx, url); !strings.Contains(body, "revision") {
+	shipAWS(ctx, t, exitOK, append([]string{"deploy", "--env-var", "SHIP_AWS_TEST=" + run + "-1"}, env...)...)
+	first := runningTaskDefinition(ctx, t, cfg, spec)
+	if body := serviceAnswers(ctx, t, url); !strings.Contains(body, "revision") {
 		t.Errorf("GET %s = %s, want the app's answer naming its revision", url, body)
 	}
-	if status := shipAWS(t, ctx, exitOK, append([]string{"status"}, env...)...); !strings.Contains(status, family(first)) {
+	if status := shipAWS(ctx, t, exitOK, append([]string{"status"}, env...)...); !strings.Contains(status, family(first)) {
 		t.Errorf("ship status does not name the running task definition %s:\n%s", first, status)
 	}
 
-	shipAWS(t, ctx, exitOK, append([]string{"deploy", "--env-var", "SHIP_AWS_TEST=" + run + "-2"}, env...)...)
-	second := runningTaskDefinition(t, ctx, cfg, spec)
+	shipAWS(ctx, t, exitOK, append([]string{"deploy", "--env-var", "SHIP_AWS_TEST=" + run + "-2"}, env...)...)
+	second := runningTaskDefinition(ctx, t, cfg, spec)
 	if second == first {
 		t.Fatalf("second deploy left task definition %s running, want a new revision", second)
 	}
 
-	shipAWS(t, ctx, exitOK, append([]string{"rollback"}, env...)...)
-	if got := runningTaskDefinition(t, ctx, cfg, spec); got != first {
+	shipAWS(ctx, t, exitOK, append([]string{"rollback"}, env...)...)
+	if got := runningTaskDefinition(ctx, t, cfg, spec); got != first {
 		t.Errorf("after ship rollback the service runs %s, want the first deployment's %s", got, first)
 	}
-	serviceAnswers(t, ctx, url)
+	serviceAnswers(ctx, t, url)
 
 	// Drift safety on AWS: ship up after deploys and a rollback changes
 	// nothing live.
-	shipAWS(t, ctx, exitOK, append([]string{"up", "--yes"}, env...)...)
-	if got := runningTaskDefinition(t, ctx, cfg, spec); got != first {
+	shipAWS(ctx, t, exitOK, append([]string{"up", "--yes"}, env...)...)
+	if got := runningTaskDefinition(ctx, t, cfg, spec); got != first {
 		t.Errorf("ship up changed the running task definition to %s, want %s", got, first)
 	}
 }
