@@ -23,13 +23,27 @@ import (
 	"github.com/shipyard-ecs/shipyard/platform/stack"
 )
 
-// drillManifest is e2eManifest with a bake long enough (15 min, 18 s at
-// the tests' time scale) that an alarm has periods to fire in, on a busy
-// machine too. A bake that passes ends a deployment, so only the faulty
-// revisions that are not caught would wait it out; the service's first
-// deployment has nothing to bake against.
-const drillManifest = e2eManifest + `    deployment:
+// drillManifest is the local environment of the end-to-end tests with
+// the default smoke test, which checks /health only: an errors or latency
+// fault passes the smoke-test hook and reaches production, where the
+// alarms must catch it (a smoke check of / would catch errors first). The
+// bake is long enough (15 min, 18 s at the tests' time scale) for an alarm
+// to have periods to fire in on a busy machine; only a faulty revision
+// nothing caught would wait it out, and the service's first deployment has
+// nothing to bake against.
+const drillManifest = `name: shipyard
+region: us-east-1
+environments:
+  local:
+    account: "000000000000"
+    network:
+      nat: single
+    alarms:
+      target5xxThreshold: 3
+    deployment:
       bakeTimeInMinutes: 15
+    logs:
+      retentionDays: 1
 `
 
 // TestDrill runs ship drill against a real localcloud, from nothing: ship
