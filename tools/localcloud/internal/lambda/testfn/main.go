@@ -109,7 +109,7 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	}
 	lc, _ := lambdacontext.FromContext(ctx)
 	env := map[string]string{}
-	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME", "_HANDLER", "GREETING", "AWS_ACCESS_KEY_ID", "HOME_LEAK"} {
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME", "_HANDLER", "GREETING", "AWS_ACCESS_KEY_ID", "HOME_LEAK", "HTTP_PROXY", "NO_PROXY"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env[k] = v
 		}
