@@ -153,8 +153,14 @@ func (r *logReader) resolve(ctx context.Context, lines []logLine) error {
 	}
 	for batch := range slices.Chunk(unknown, 100) {
 		out, err := r.tasks.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(r.cluster), Tasks: batch})
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if err != nil {
-			return fmt.Errorf("describe the tasks of log group %s: %w", r.group, err)
+			// The lines matter more than their revisions: read the
+			// streams' heads instead.
+			r.logger.Debug("describe the tasks of a log group", "group", r.group, "err", err)
+			continue
 		}
 		for _, t := range out.Tasks {
 			arn := aws.ToString(t.TaskArn)

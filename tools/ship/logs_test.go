@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -14,6 +16,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/shipyard-ecs/shipyard/platform"
 	"github.com/shipyard-ecs/shipyard/platform/stack"
@@ -170,6 +174,26 @@ func logsEndToEnd(ctx context.Context, t *testing.T, c *cloud, cfg aws.Config, s
 		if (rev == "1") != (one == 6 && two == 0) || (rev == "2") != (one == 0 && two == 4) {
 			t.Errorf("ship logs --revision %s: %d requests of revision 1's time, %d of revision 2's; want only its own", rev, one, two)
 		}
+	}
+
+	// Tasks ECS no longer knows (here: asked in a cluster that does not
+	// exist) get their revision from the app's start line in their stream.
+	want := map[string]string{}
+	for _, l := range logs() {
+		want[l.Task] = l.TaskDefinition
+	}
+	r := &logReader{logs: cloudwatchlogs.NewFromConfig(cfg), tasks: ecs.NewFromConfig(cfg), cluster: "no-such-cluster",
+		group: "/ecs/" + spec.Prefix(), prefix: stack.ContainerName + "/" + stack.ContainerName + "/", revisions: map[string]string{}, logger: slog.New(slog.DiscardHandler)}
+	forgotten, err := r.fetch(ctx, time.Now().Add(-10*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, l := range forgotten {
+		got[l.Task] = l.TaskDefinition
+	}
+	if len(got) < 4 || !maps.Equal(got, want) {
+		t.Errorf("revisions from the streams' first lines = %v, want %v as ECS says (both revisions' two tasks)", got, want)
 	}
 
 	// -f: a request made while following shows up; Ctrl-C ends it, exit 0.
