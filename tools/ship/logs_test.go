@@ -201,7 +201,7 @@ func logsEndToEnd(ctx context.Context, t *testing.T, c *cloud, cfg aws.Config, s
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(fctx, []string{"logs", "-f", "--manifest", mpath, "--poll", "100ms", "--since", "1m"}, out, errOut)
+		done <- run(fctx, []string{"logs", "-f", "--manifest", mpath, "--poll", "100ms", "--since", "5m"}, out, errOut)
 	}()
 	eventually(t, "ship logs -f prints the lines so far", 30*time.Second, func() bool { return strings.Contains(out.String(), "/logs-e2e-two-3") })
 	for i := range 3 {
