@@ -49,9 +49,10 @@ environments:
 // TestDrill runs ship drill against a real localcloud, from nothing: ship
 // up, then a health drill (the faulty revision never answers production
 // traffic, the health checks catch it), an errors drill (the 5XX alarm
-// rolls it back during the bake, and the ledger names the alarm) and a
-// latency drill (the latency alarm does). Each exits 0 with production
-// back on the revision that ran before.
+// rolls it back during the bake, and the ledger names the alarm), a
+// latency drill (the latency alarm does) and, once ship up added a smoke
+// check of /, an errors drill the smoke-test hook catches. Each exits 0
+// with production back on the revision that ran before.
 func TestDrill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts localcloud and runs three drills")
@@ -176,6 +177,27 @@ func TestDrill(t *testing.T) {
 		t.Errorf("ship drill --fault latency report = %+v (caught by %+v), want latency=2s caught by %s, back on %s", r, r.CaughtBy, latency, good)
 	}
 	t.Logf("latency drill took %s", time.Since(d).Round(time.Millisecond))
+
+	// With a smoke check of /, the smoke-test hook catches errors through
+	// the test listener before production traffic moves, and the drill
+	// shows its checks.
+	d = time.Now()
+	hooked := writeManifest(t, drillManifest+"    deploywatch:\n      smokeChecks: [\"/=200\"]\n")
+	stdout, stderr, code = shipIn(ctx, "up", "--yes", "--manifest", hooked, "--package", appDir, "--lambda", lambdaDir, "--poll", "100ms", "--timeout", "2m")
+	if code != exitOK {
+		t.Fatalf("ship up with a smoke check of /: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	eventually(t, "the alarms are OK before the hook's drill", 30*time.Second, allOK)
+	stdout, stderr, code = shipIn(ctx, "drill", "--manifest", hooked, "--url", url, "--poll", "100ms", "--timeout", "2m", "--fault", "errors")
+	if code != exitOK {
+		t.Fatalf("ship drill --fault errors with a smoke check of /: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"caught by:   the smoke-test lifecycle hook during POST_TEST_TRAFFIC_SHIFT", "GET / -> 500", "never left " + good} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("ship drill --fault errors with a smoke check of / lacks %q:\n%s", want, stdout)
+		}
+	}
+	t.Logf("ship up and the hook's drill took %s", time.Since(d).Round(time.Millisecond))
 	t.Logf("drills end to end in %s", time.Since(start).Round(time.Millisecond))
 }
 
