@@ -172,7 +172,7 @@ func DockerBuild(ctx context.Context, o DockerOptions, log *slog.Logger) (img v1
 	}()
 	start := time.Now()
 	tail := &tailBuffer{max: 40}
-	cmd := exec.CommandContext(ctx, o.docker(), DockerBuildArgs(o)...)
+	cmd := exec.CommandContext(ctx, o.docker(), DockerBuildArgs(o)...) //nolint:gosec // G204: the docker command the caller named, with arguments DockerBuildArgs made
 	// DOCKER_BUILDKIT=1: without buildx the classic builder would fail
 	// later and less clearly on RUN --mount.
 	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=1")

@@ -325,7 +325,7 @@ func runKo(ctx context.Context, ko, src, repo, platform string, round int) (koRu
 	if err != nil {
 		return koRun{}, err
 	}
-	cmd := exec.CommandContext(ctx, ko, "build", "--bare", "--sbom=none", "--platform="+platform, fmt.Sprintf("--tags=ko-round-%d", round), ".")
+	cmd := exec.CommandContext(ctx, ko, "build", "--bare", "--sbom=none", "--platform="+platform, fmt.Sprintf("--tags=ko-round-%d", round), ".") //nolint:gosec // G204: the ko the bench was told to measure
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "KO_DOCKER_REPO="+repo, "VERSION="+version, "COMMIT="+commit, "KO_CONFIG_PATH="+src)
 	var stdout, stderr bytes.Buffer
@@ -605,7 +605,7 @@ func cpuModel() string {
 }
 
 func git(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "user.name=shipbench", "-c", "user.email=shipbench@localhost", "-c", "commit.gpgsign=false"}, args...)...)
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "user.name=shipbench", "-c", "user.email=shipbench@localhost", "-c", "commit.gpgsign=false"}, args...)...) //nolint:gosec // G204: git with the bench's own arguments
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -640,10 +640,10 @@ func copyTree(src, dst string) error {
 		if !d.Type().IsRegular() || strings.HasSuffix(path, ".test") {
 			return nil
 		}
-		b, err := os.ReadFile(path)
+		b, err := os.ReadFile(path) //nolint:gosec // G122: a copy of the repository's own source, into a directory only the bench writes
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(target, b, 0o644)
+		return os.WriteFile(target, b, 0o644) //nolint:gosec // G703: target is under the bench's own scratch directory
 	})
 }
