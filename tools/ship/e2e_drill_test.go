@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/shipyard-ecs/shipyard/platform/deploy"
 	"github.com/shipyard-ecs/shipyard/platform/ledger"
@@ -165,10 +167,30 @@ func TestDrill(t *testing.T) {
 		time.Since(d).Round(time.Millisecond), *r.RollbackStartedSeconds, *r.ProductionBackSeconds, r.Traffic.Bad, r.Traffic.Total)
 
 	// Latency: the latency alarm catches a revision that answers right but
-	// slowly.
+	// slowly. A second drill meanwhile refuses (exit 7) and changes nothing.
 	eventually(t, "the alarms are OK before the latency drill", 30*time.Second, allOK)
 	d = time.Now()
-	stdout, stderr, code = shipIn(ctx, append(args, "--fault", "latency", "--output", "json")...)
+	type result struct {
+		stdout, stderr string
+		code           int
+	}
+	done := make(chan result, 1)
+	go func() {
+		o, e, c := shipIn(ctx, append(args, "--fault", "latency", "--output", "json")...)
+		done <- result{o, e, c}
+	}()
+	ecsc := ecs.NewFromConfig(cfg)
+	eventually(t, "the latency drill is in flight", 60*time.Second, func() bool {
+		out, err := ecsc.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(outs[stack.OutputCluster]), Service: aws.String(stack.ServiceName(spec)),
+			Status: []ecstypes.ServiceDeploymentStatus{ecstypes.ServiceDeploymentStatusInProgress}})
+		return err == nil && len(out.ServiceDeployments) > 0
+	})
+	_, refused, code := shipIn(ctx, append(args, "--fault", "health")...)
+	if code != deploy.ExitInFlight || !strings.Contains(refused, "ship status --watch") {
+		t.Errorf("ship drill during a drill: exit %d, stderr %q; want %d saying how to watch the other", code, refused, deploy.ExitInFlight)
+	}
+	res := <-done
+	stdout, stderr, code = res.stdout, res.stderr, res.code
 	if code != exitOK {
 		t.Fatalf("ship drill --fault latency: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
