@@ -417,12 +417,15 @@ func (p *probe) baseline(ctx context.Context, limit time.Duration) error {
 		return ctx.Err()
 	}
 	st, _, _ := p.snapshot()
-	why := st.LastFailure
-	if why == "" {
+	why, next := st.LastFailure, "pass --url with the service's production URL"
+	switch {
+	case why == "":
 		why = fmt.Sprintf("answers came from %v, not %s", st.ByRevision, p.good)
+	case strings.Contains(why, "without a revision"):
+		next = "the drill tells revisions apart by the JSON of GET /, whose ecs.family and ecs.revision the sample app sets from the ECS task metadata; pass --url with a path that answers so"
 	}
-	return fmt.Errorf("send the drill's traffic to %s: %d requests in %s and none answered by the running revision %s (%s); nothing was deployed. Pass --url with the service's production URL",
-		p.url, st.Total, limit.Round(time.Second), p.good, why)
+	return fmt.Errorf("send the drill's traffic to %s: %d requests in %s and none answered by the running revision %s (%s); nothing was deployed: %s",
+		p.url, st.Total, limit.Round(time.Second), p.good, why, next)
 }
 
 // waitFor polls ok until it holds, limit passes or ctx ends.

@@ -286,6 +286,14 @@ func TestProbeBaseline(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "none answered by the running revision web:3") || !strings.Contains(err.Error(), "--url") {
 		t.Errorf("baseline against another revision = %v, want an error naming web:3 and --url", err)
 	}
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "hello")
+	}))
+	defer plain.Close()
+	err = newProbe(plain.URL, maxDrillRPS, revisionID{"web", "3"}, revisionID{}).baseline(context.Background(), 500*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "200 OK without a revision") || !strings.Contains(err.Error(), "ecs.revision") {
+		t.Errorf("baseline against an app that does not say its revision = %v, want an error saying what the drill reads", err)
+	}
 	srv2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"ecs":{"family":"web","revision":"3"}}`)
 	}))
