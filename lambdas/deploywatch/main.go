@@ -72,7 +72,7 @@ func setup(ctx context.Context, getenv func(string) string, stdout io.Writer, lo
 	if err != nil {
 		return function{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	tracing, err := telemetry.Setup(ctx, exporter, stdout, version, log)
+	tracing, err := telemetry.Setup(ctx, exporter, telemetry.SamplerFromEnv(getenv), stdout, version, log)
 	if err != nil {
 		return function{}, err
 	}

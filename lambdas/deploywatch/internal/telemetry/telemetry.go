@@ -42,10 +42,11 @@ import (
 )
 
 // The standard OpenTelemetry variables deploywatch reads. The SDK and the
-// OTLP exporter read the others themselves (OTEL_TRACES_SAMPLER,
+// OTLP exporter read the others themselves (OTEL_TRACES_SAMPLER_ARG,
 // OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS,
 // OTEL_EXPORTER_OTLP_TIMEOUT, …).
 const (
+	EnvSampler        = "OTEL_TRACES_SAMPLER"
 	EnvExporter       = "OTEL_TRACES_EXPORTER"
 	EnvEndpoint       = "OTEL_EXPORTER_OTLP_ENDPOINT"
 	EnvTracesEndpoint = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
@@ -99,6 +100,21 @@ func ExporterFromEnv(getenv func(string) string) (string, error) {
 	return "", fmt.Errorf("%s=%q: want %s, %s or %s (one exporter)", EnvExporter, getenv(EnvExporter), ExporterOTLP, ExporterConsole, ExporterNone)
 }
 
+// SamplerFromEnv is the sampler: the SDK's reading of OTEL_TRACES_SAMPLER
+// when it is set (nil), else always_on. Not the SDK's default
+// (parentbased_always_on): Lambda's trace header says Sampled=0 whenever
+// the function's X-Ray tracing is PassThrough, as it is unless X-Ray is
+// turned on, and following it would drop every span of a function whose
+// owner configured an exporter to get them. The spans still join Lambda's
+// trace. OTEL_TRACES_SAMPLER=parentbased_always_on follows Lambda's
+// decision instead.
+func SamplerFromEnv(getenv func(string) string) sdktrace.Sampler {
+	if getenv(EnvSampler) != "" {
+		return nil
+	}
+	return sdktrace.AlwaysSample()
+}
+
 // Tracing is deploywatch's tracer provider and the instrumentation that
 // reports to it.
 type Tracing struct {
@@ -108,8 +124,9 @@ type Tracing struct {
 }
 
 // Setup builds tracing for the exporter ExporterFromEnv chose: nil for
-// ExporterNone. The console exporter writes to stdout.
-func Setup(ctx context.Context, exporter string, stdout io.Writer, version string, log *slog.Logger) (*Tracing, error) {
+// ExporterNone. The console exporter writes to stdout. A nil sampler is the
+// SDK's default, which reads OTEL_TRACES_SAMPLER.
+func Setup(ctx context.Context, exporter string, sampler sdktrace.Sampler, stdout io.Writer, version string, log *slog.Logger) (*Tracing, error) {
 	var sp sdktrace.SpanProcessor
 	switch exporter {
 	case ExporterNone, "":
@@ -131,12 +148,12 @@ func Setup(ctx context.Context, exporter string, stdout io.Writer, version strin
 	default:
 		return nil, fmt.Errorf("unknown span exporter %q", exporter)
 	}
-	return New(ctx, sp, version, log)
+	return New(ctx, sp, sampler, version, log)
 }
 
 // New returns tracing that hands spans to sp (tests give an in-memory
 // exporter's).
-func New(ctx context.Context, sp sdktrace.SpanProcessor, version string, log *slog.Logger) (*Tracing, error) {
+func New(ctx context.Context, sp sdktrace.SpanProcessor, sampler sdktrace.Sampler, version string, log *slog.Logger) (*Tracing, error) {
 	res, err := resource.New(ctx,
 		resource.WithSchemaURL(semconv.SchemaURL),
 		resource.WithAttributes(semconv.ServiceName("deploywatch"), semconv.ServiceVersion(version)),
@@ -151,15 +168,17 @@ func New(ctx context.Context, sp sdktrace.SpanProcessor, version string, log *sl
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	opts := []sdktrace.TracerProviderOption{
+		sdktrace.WithSpanProcessor(sp),
+		sdktrace.WithResource(res),
+		// X-Ray accepts these and W3C trace context carries them.
+		sdktrace.WithIDGenerator(xray.NewIDGenerator()),
+	}
+	if sampler != nil {
+		opts = append(opts, sdktrace.WithSampler(sampler))
+	}
 	return &Tracing{
-		tp: sdktrace.NewTracerProvider(
-			sdktrace.WithSpanProcessor(sp),
-			sdktrace.WithResource(res),
-			// X-Ray accepts these and W3C trace context carries them.
-			sdktrace.WithIDGenerator(xray.NewIDGenerator()),
-			// The sampler is the SDK's default, OTEL_TRACES_SAMPLER's when
-			// set: parentbased_always_on follows Lambda's decision.
-		),
+		tp:   sdktrace.NewTracerProvider(opts...),
 		prop: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, xray.Propagator{}),
 		log:  log,
 	}, nil

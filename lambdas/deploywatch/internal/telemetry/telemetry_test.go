@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -83,7 +84,7 @@ func TestHandlerContinuesLambdasTraceAndFlushes(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	// A batching processor holds spans for seconds: only Handler's flush
 	// exports them before Invoke returns.
-	tr, err := telemetry.New(context.Background(), sdktrace.NewBatchSpanProcessor(exp), "test", nil)
+	tr, err := telemetry.New(context.Background(), sdktrace.NewBatchSpanProcessor(exp), telemetry.SamplerFromEnv(func(string) string { return "" }), "test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,14 +104,14 @@ func TestHandlerContinuesLambdasTraceAndFlushes(t *testing.T) {
 			s.SpanContext.TraceID(), s.Parent.SpanID(), s.Parent.IsRemote())
 	}
 
-	// Lambda decided not to sample (PassThrough tracing): the default
-	// sampler follows it.
+	// Lambda's tracing is PassThrough (Sampled=0): the spans are wanted all
+	// the same, in Lambda's trace.
 	exp.Reset()
 	if _, err := h.Invoke(lambdaContext("Root=1-5759e988-bd862e3fe1be46a994272794;Parent=53995c3f42cd8ad8;Sampled=0"), nil); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(exp.GetSpans()); n != 0 {
-		t.Errorf("spans exported under Sampled=0: %d, want 0", n)
+	if got := exp.GetSpans(); len(got) != 1 || got[0].SpanContext.TraceID().String() != "5759e988bd862e3fe1be46a994272794" {
+		t.Errorf("spans exported under Sampled=0: %v, want one in Lambda's trace", got)
 	}
 
 	// No trace from Lambda: a new root, with an X-Ray compatible id (its
@@ -124,12 +125,38 @@ func TestHandlerContinuesLambdasTraceAndFlushes(t *testing.T) {
 	}
 }
 
+func TestSamplerFromEnv(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	// OTEL_TRACES_SAMPLER set: the SDK reads it; parentbased_always_on
+	// follows Lambda's Sampled=0.
+	t.Setenv("OTEL_TRACES_SAMPLER", "parentbased_always_on")
+	sampler := telemetry.SamplerFromEnv(os.Getenv)
+	if sampler != nil {
+		t.Fatalf("SamplerFromEnv with OTEL_TRACES_SAMPLER set = %v, want nil (the SDK's)", sampler.Description())
+	}
+	tr, err := telemetry.New(context.Background(), sdktrace.NewSimpleSpanProcessor(exp), sampler, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Shutdown(context.Background())
+	h := tr.Handler(spanning{tr})
+	for _, sampled := range []string{"0", "1"} {
+		exp.Reset()
+		if _, err := h.Invoke(lambdaContext("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled="+sampled), nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, want := len(exp.GetSpans()), map[string]int{"0": 0, "1": 1}[sampled]; n != want {
+			t.Errorf("parentbased_always_on under Sampled=%s: %d spans, want %d", sampled, n, want)
+		}
+	}
+}
+
 func TestSetup(t *testing.T) {
-	if tr, err := telemetry.Setup(context.Background(), telemetry.ExporterNone, nil, "v1", nil); tr != nil || err != nil {
+	if tr, err := telemetry.Setup(context.Background(), telemetry.ExporterNone, nil, nil, "v1", nil); tr != nil || err != nil {
 		t.Errorf("Setup(none) = %v, %v; want no tracing at all", tr, err)
 	}
 	var out bytes.Buffer
-	tr, err := telemetry.Setup(context.Background(), telemetry.ExporterConsole, &out, "v1", nil)
+	tr, err := telemetry.Setup(context.Background(), telemetry.ExporterConsole, nil, &out, "v1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +182,7 @@ func TestSetup(t *testing.T) {
 	if span.Name != "work" || res["service.name"] != "deploywatch" || res["service.version"] != "v1" {
 		t.Errorf("console span = %s, resource %v; want work, service deploywatch v1", span.Name, res)
 	}
-	if _, err := telemetry.Setup(context.Background(), "zipkin", &out, "v1", nil); err == nil {
+	if _, err := telemetry.Setup(context.Background(), "zipkin", nil, &out, "v1", nil); err == nil {
 		t.Error("Setup(zipkin): no error")
 	}
 }

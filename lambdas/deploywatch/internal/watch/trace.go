@@ -32,6 +32,18 @@ const (
 	AttrReason = "deploywatch.reason"
 )
 
+// off is the span of everything when tracing is off: starting it derives
+// no context and allocates nothing, which a no-op tracer would.
+var off = trace.SpanFromContext(context.Background())
+
+// start starts a span, or returns off when tracing is off.
+func start(tr trace.Tracer, ctx context.Context, name string, kind trace.SpanKind) (context.Context, trace.Span) {
+	if tr == nil {
+		return ctx, off
+	}
+	return tr.Start(ctx, name, trace.WithSpanKind(kind))
+}
+
 // startInvocation starts the invocation's span. It is named for the input's
 // kind when it decoded (a fixed set), so that a trace list groups by it.
 func (h *Handler) startInvocation(ctx context.Context, in event.Input, decoded bool, id string) (context.Context, trace.Span) {
@@ -43,7 +55,7 @@ func (h *Handler) startInvocation(ctx context.Context, in event.Input, decoded b
 		// ECS waits for the answer.
 		kind = trace.SpanKindServer
 	}
-	ctx, span := h.tracer.Start(ctx, name, trace.WithSpanKind(kind))
+	ctx, span := start(h.tracer, ctx, name, kind)
 	if span.IsRecording() {
 		span.SetAttributes(attribute.String(AttrEventType, in.Kind()), attribute.String(AttrEventID, id),
 			attribute.String("aws.ecs.cluster.name", h.cfg.Cluster), attribute.String("aws.ecs.service.name", h.cfg.Service))
@@ -89,7 +101,7 @@ func failed(span trace.Span, err error) error {
 // startSmoke starts the smoke test's span; endSmoke ends it with the verdict.
 // The requests are its children when the HTTP client is instrumented.
 func (h *Handler) startSmoke(ctx context.Context) (context.Context, trace.Span) {
-	ctx, span := h.tracer.Start(ctx, "smoke test")
+	ctx, span := start(h.tracer, ctx, "smoke test", trace.SpanKindInternal)
 	if span.IsRecording() {
 		span.SetAttributes(attribute.String("deploywatch.smoke.url", h.cfg.TestListenerURL), attribute.Int("deploywatch.smoke.checks", len(h.cfg.SmokeChecks)))
 	}
@@ -113,6 +125,9 @@ type tracedLedger struct {
 }
 
 func (l tracedLedger) start(ctx context.Context, op, arn, eventID string) (context.Context, trace.Span) {
+	if l.tracer == nil {
+		return ctx, off
+	}
 	ctx, span := l.tracer.Start(ctx, "ledger."+op, trace.WithSpanKind(trace.SpanKindInternal))
 	if span.IsRecording() {
 		span.SetAttributes(attribute.String(AttrDeployment, arn), attribute.String(AttrEventID, eventID))

@@ -36,7 +36,7 @@ type traced struct {
 func (w *world) traced(t testing.TB, edit func(*watch.Config)) traced {
 	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
-	tr, err := telemetry.New(context.Background(), sdktrace.NewSimpleSpanProcessor(exp), "test", nil)
+	tr, err := telemetry.New(context.Background(), sdktrace.NewSimpleSpanProcessor(exp), sdktrace.AlwaysSample(), "test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/smithy-go"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/shipyard-ecs/shipyard/lambdas/deploywatch/internal/event"
 	"github.com/shipyard-ecs/shipyard/platform/ledger"
@@ -54,7 +53,8 @@ type Handler struct {
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *metrics
-	tracer  trace.Tracer
+	// tracer is nil when tracing is off: then no span is started at all.
+	tracer trace.Tracer
 }
 
 // Deps are the handler's collaborators; main builds them.
@@ -81,11 +81,9 @@ type Deps struct {
 // New returns a handler for cfg.
 func New(cfg Config, d Deps) *Handler {
 	h := &Handler{cfg: cfg, ecs: d.ECS, rb: d.ECS, http: d.HTTP, log: d.Log, now: d.Now}
-	tp := d.TracerProvider
-	if tp == nil {
-		tp = noop.NewTracerProvider()
+	if d.TracerProvider != nil {
+		h.tracer = d.TracerProvider.Tracer(tracerName)
 	}
-	h.tracer = tp.Tracer(tracerName)
 	h.ledger = tracedLedger{Ledger: d.Ledger, tracer: h.tracer}
 	if h.http == nil {
 		h.http = http.DefaultClient
