@@ -32,6 +32,9 @@ const (
 	// EnvCooldownMinutes is optional: the least time between two enforced
 	// rollbacks of the service (default 10).
 	EnvCooldownMinutes = "ENFORCEMENT_COOLDOWN_MINUTES"
+	// EnvTracesExporter is OpenTelemetry's standard variable, set from
+	// deploywatch.tracing when tracing is on.
+	EnvTracesExporter = "OTEL_TRACES_EXPORTER"
 )
 
 // The ledger table's key attributes (both strings).

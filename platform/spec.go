@@ -180,7 +180,18 @@ type Deploywatch struct {
 	// test listener besides the health path (always checked for 200), each
 	// as path=status, e.g. /=200.
 	SmokeChecks []string `json:"smokeChecks"`
+	// Tracing is the function's OpenTelemetry span exporter: TracingConsole
+	// writes spans to its log; empty or TracingNone is off.
+	Tracing string `json:"tracing"`
 }
+
+// Span exporters of the deploywatch Lambda (its OTEL_TRACES_EXPORTER).
+// OTLP needs a bootstrap built with -tags otlp, which ship does not build
+// (docs/decisions/0003-deploywatch-tracing.md).
+const (
+	TracingNone    = "none"
+	TracingConsole = "console"
+)
 
 // Logs is the log groups' retention.
 type Logs struct {

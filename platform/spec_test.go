@@ -117,6 +117,8 @@ func TestValidate(t *testing.T) {
 		{"smoke check status range", func(s *Spec) { s.Deploywatch.SmokeChecks = []string{"/=700"} }, "deploywatch.smokeChecks[0]", "HTTP status"},
 		{"smoke check comma", func(s *Spec) { s.Deploywatch.SmokeChecks = []string{"/a,/b=200"} }, "deploywatch.smokeChecks[0]", "no commas"},
 		{"smoke check relative", func(s *Spec) { s.Deploywatch.SmokeChecks = []string{"health=200"} }, "deploywatch.smokeChecks[0]", "starting with /"},
+		{"tracing otlp", func(s *Spec) { s.Deploywatch.Tracing = "otlp" }, "deploywatch.tracing", "-tags otlp"},
+		{"tracing unknown", func(s *Spec) { s.Deploywatch.Tracing = "zipkin" }, "deploywatch.tracing", "want console or none"},
 		{"smoke checks without test listener", func(s *Spec) {
 			s.Deploywatch.SmokeChecks = []string{"/=200"}
 			s.LoadBalancer.TestListener = false

@@ -157,6 +157,13 @@ func (s Spec) Validate() Problems {
 			v.add(fmt.Sprintf("deploywatch.smokeChecks[%d]", i), "%q is not a check; want path=status, a path starting with / (no commas or spaces) and an HTTP status, e.g. /=200", c)
 		}
 	}
+	switch dw.Tracing {
+	case "", TracingNone, TracingConsole:
+	case "otlp":
+		v.add("deploywatch.tracing", "otlp needs a deploywatch bootstrap built with -tags otlp, which ship up does not build; use %s (spans in the function's log), see docs/deploywatch.md", TracingConsole)
+	default:
+		v.add("deploywatch.tracing", "%q is not allowed; want %s or %s", dw.Tracing, TracingConsole, TracingNone)
+	}
 	if len(dw.SmokeChecks) > 0 && !lb.TestListener {
 		v.add("deploywatch.smokeChecks", "needs loadBalancer.testListener: true; the smoke test goes through the test listener")
 	}

@@ -121,6 +121,9 @@ func (e env) deploywatch() {
 	if len(s.Deploywatch.SmokeChecks) > 0 {
 		vars[platform.EnvSmokeChecks] = cfn.String(strings.Join(s.Deploywatch.SmokeChecks, ","))
 	}
+	if t := s.Deploywatch.Tracing; t != "" && t != platform.TracingNone {
+		vars[platform.EnvTracesExporter] = cfn.String(t)
+	}
 	e.t.Add(logicalFunction, cfn.Of(cfn.Function{
 		FunctionName:  e.functionName(),
 		Description:   "records ECS deployments and alarms in the ledger, enforces rollbacks, smoke-tests green",

@@ -398,6 +398,18 @@ func TestSwitches(t *testing.T) {
 			}
 			return ""
 		}},
+		{"tracing to the function's log", func(s *platform.Spec) { s.Deploywatch.Tracing = platform.TracingConsole }, func(p parsed) string {
+			if got := js(p.get("Resources.DeploywatchFunction.Properties.Environment.Variables.OTEL_TRACES_EXPORTER")); got != `"console"` {
+				return "OTEL_TRACES_EXPORTER = " + got + `, want "console"`
+			}
+			return ""
+		}},
+		{"tracing off", func(s *platform.Spec) { s.Deploywatch.Tracing = platform.TracingNone }, func(p parsed) string {
+			if got := p.get("Resources.DeploywatchFunction.Properties.Environment.Variables.OTEL_TRACES_EXPORTER"); got != nil {
+				return fmt.Sprintf("OTEL_TRACES_EXPORTER = %v, want none", got)
+			}
+			return ""
+		}},
 		{"dry run", func(s *platform.Spec) { s.Deploywatch.Enforcement = platform.EnforceDryRun }, func(p parsed) string {
 			if got := js(p.get("Resources.DeploywatchFunction.Properties.Environment.Variables.ENFORCEMENT")); got != `"dry-run"` {
 				return "ENFORCEMENT = " + got + `, want "dry-run"`
