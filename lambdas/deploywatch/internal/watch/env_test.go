@@ -46,6 +46,8 @@ type world struct {
 	// failNext makes the next call of an operation fail as an ECS server
 	// error would.
 	failNext sync.Map // ECS operation -> struct{}
+	// ecsURL is the counting proxy's address, for other handlers.
+	ecsURL string
 }
 
 type syncBuffer struct {
@@ -95,6 +97,7 @@ func newWorld(t testing.TB, edit func(*watch.Config)) *world {
 		proxy.ServeHTTP(rw, r)
 	}))
 	t.Cleanup(counting.Close)
+	w.ecsURL = counting.URL
 	w.cfg = watch.Config{Table: table, Cluster: w.cluster, Service: "web", WatchedAlarms: []string{"web-target-5xx", "web-elb-5xx"},
 		GuardWindow: 15 * time.Minute, Cooldown: 10 * time.Minute, SmokeChecks: []watch.Check{{Path: "/health", Status: 200}},
 		SmokeWarmup: time.Minute, SmokeBudget: 5 * time.Second, CallBackDelay: 15 * time.Second}

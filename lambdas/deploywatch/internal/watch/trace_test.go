@@ -41,12 +41,12 @@ func (w *world) traced(t testing.TB, edit func(*watch.Config)) traced {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
-	cloud := ledgertest.Localcloud(t).Endpoint
-	dynamo := cloud
+	dynamo := ledgertest.Localcloud(t).Endpoint
 	if e := os.Getenv(ledgertest.EnvEndpoint); e != "" {
 		dynamo = e
 	}
-	ecsCfg, dbCfg := ledgertest.Config(cloud), ledgertest.Config(dynamo)
+	// ECS through the world's proxy, as the world's own handler.
+	ecsCfg, dbCfg := ledgertest.Config(w.ecsURL), ledgertest.Config(dynamo)
 	tr.InstrumentAWS(&ecsCfg)
 	tr.InstrumentAWS(&dbCfg)
 	cfg := w.cfg
