@@ -53,7 +53,7 @@ run: ## run the app on :5000 (PORT and HOST override)
 	./bin/app
 
 .PHONY: bench
-bench: ## benchmarks: the app under load against a plain net/http baseline, deploywatch per event, ship's image build+push against ko (docs/performance.md)
+bench: ## benchmarks: the app under load against a plain net/http baseline, deploywatch per event, cold start and binary size, ship's image build+push against ko (docs/performance.md)
 	$(BUILD) -o bin/app ./services/app
 	$(BUILD) -o bin/baseline ./tools/loadgen/cmd/baseline
 	go run ./tools/loadgen/cmd/bench -app bin/app -baseline bin/baseline $(BENCHFLAGS)
