@@ -130,7 +130,7 @@ func TestTracingFromTheEnvironment(t *testing.T) {
 	if f.tracing == nil {
 		t.Fatal("OTEL_TRACES_EXPORTER=console: tracing off")
 	}
-	defer f.tracing.Shutdown(context.Background())
+	t.Cleanup(func() { _ = f.tracing.Shutdown(context.Background()) })
 	names := map[string]map[string]any{}
 	for _, s := range spans {
 		attrs := map[string]any{}

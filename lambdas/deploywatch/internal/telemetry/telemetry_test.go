@@ -76,7 +76,7 @@ var _ lambda.Handler = spanning{}
 // lambdaContext is the context aws-lambda-go hands a handler, with the
 // invocation's X-Ray trace header under its string key.
 func lambdaContext(header string) context.Context {
-	//nolint:staticcheck // aws-lambda-go's own key is this plain string.
+	//nolint:revive,staticcheck // aws-lambda-go's own key is this plain string.
 	return context.WithValue(context.Background(), "x-amzn-trace-id", header)
 }
 
@@ -88,7 +88,7 @@ func TestHandlerContinuesLambdasTraceAndFlushes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tr.Shutdown(context.Background())
+	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
 	h := tr.Handler(spanning{tr})
 
 	if _, err := h.Invoke(lambdaContext("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"), nil); err != nil {
@@ -138,7 +138,7 @@ func TestSamplerFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tr.Shutdown(context.Background())
+	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
 	h := tr.Handler(spanning{tr})
 	for _, sampled := range []string{"0", "1"} {
 		exp.Reset()
@@ -160,7 +160,7 @@ func TestSetup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tr.Shutdown(context.Background())
+	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
 	if _, err := tr.Handler(spanning{tr}).Invoke(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}

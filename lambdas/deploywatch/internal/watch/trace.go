@@ -37,7 +37,7 @@ const (
 var off = trace.SpanFromContext(context.Background())
 
 // start starts a span, or returns off when tracing is off.
-func start(tr trace.Tracer, ctx context.Context, name string, kind trace.SpanKind) (context.Context, trace.Span) {
+func start(ctx context.Context, tr trace.Tracer, name string, kind trace.SpanKind) (context.Context, trace.Span) {
 	if tr == nil {
 		return ctx, off
 	}
@@ -55,7 +55,7 @@ func (h *Handler) startInvocation(ctx context.Context, in event.Input, decoded b
 		// ECS waits for the answer.
 		kind = trace.SpanKindServer
 	}
-	ctx, span := start(h.tracer, ctx, name, kind)
+	ctx, span := start(ctx, h.tracer, name, kind)
 	if span.IsRecording() {
 		span.SetAttributes(attribute.String(AttrEventType, in.Kind()), attribute.String(AttrEventID, id),
 			attribute.String("aws.ecs.cluster.name", h.cfg.Cluster), attribute.String("aws.ecs.service.name", h.cfg.Service))
@@ -101,7 +101,7 @@ func failed(span trace.Span, err error) error {
 // startSmoke starts the smoke test's span; endSmoke ends it with the verdict.
 // The requests are its children when the HTTP client is instrumented.
 func (h *Handler) startSmoke(ctx context.Context) (context.Context, trace.Span) {
-	ctx, span := start(h.tracer, ctx, "smoke test", trace.SpanKindInternal)
+	ctx, span := start(ctx, h.tracer, "smoke test", trace.SpanKindInternal)
 	if span.IsRecording() {
 		span.SetAttributes(attribute.String("deploywatch.smoke.url", h.cfg.TestListenerURL), attribute.Int("deploywatch.smoke.checks", len(h.cfg.SmokeChecks)))
 	}
