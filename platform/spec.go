@@ -187,7 +187,7 @@ type Deploywatch struct {
 
 // Span exporters of the deploywatch Lambda (its OTEL_TRACES_EXPORTER).
 // OTLP needs a bootstrap built with -tags otlp, which ship does not build
-// (docs/decisions/0003-deploywatch-tracing.md).
+// (docs/decisions/0004-deploywatch-tracing.md).
 const (
 	TracingNone    = "none"
 	TracingConsole = "console"

@@ -9,7 +9,7 @@
 // (OTLP/HTTP, to a collector such as the ADOT or OpenTelemetry Lambda
 // layer's on localhost:4318) only in a bootstrap built with -tags otlp, as
 // it brings protobuf and gRPC and takes the binary past its 15 MB budget
-// (docs/decisions/0003-deploywatch-tracing.md).
+// (docs/decisions/0004-deploywatch-tracing.md).
 //
 // The spans continue the trace Lambda hands each invocation (its X-Ray
 // trace header), use X-Ray compatible trace ids, carry the Lambda resource
@@ -29,7 +29,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	lambdadetector "go.opentelemetry.io/contrib/detectors/aws/lambda"
-	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-sdk-go-v2/otelaws" //nolint:staticcheck // deprecated for the SDK's own tracing, whose adapter cannot be verified here (decision 0003)
+	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-sdk-go-v2/otelaws" //nolint:staticcheck // deprecated for the SDK's own tracing, whose adapter cannot be verified here (decision 0004)
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/contrib/propagators/aws/xray"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
