@@ -67,7 +67,7 @@ func lifecycle(k ledger.Key) []ledger.Observation {
 	at := func(s int) time.Time { return k.CreatedAt.Add(time.Duration(s) * time.Second) }
 	return []ledger.Observation{
 		{Key: k, EventID: "ship-start", At: at(0), Source: "ship", Kind: "deploy", Summary: "ship deploy",
-			Initiator: ledger.Initiator{User: "ana", GitCommit: "abc123", ManifestVersion: "7"}, ImageDigest: "sha256:aa", Image: "repo/web@sha256:aa",
+			Initiator: ledger.Initiator{User: "ana", GitCommit: "abc123", ManifestVersion: "7", Drill: "errors=0.5"}, ImageDigest: "sha256:aa", Image: "repo/web@sha256:aa",
 			TaskDefinition: "arn:aws:ecs:us-east-1:111122223333:task-definition/web:8"},
 		{Key: k, EventID: "e1", At: at(1), Source: "ecs", Kind: "ECS Deployment State Change", Statuses: []ledger.Transition{{Name: "IN_PROGRESS", At: at(1), Reason: "ECS deployment ecs-svc/1 in progress."}}, LegacyIDs: []string{"ecs-svc/1"}, StartedAt: at(1),
 			TargetRevision: "rev-8", SourceRevisions: []string{"rev-7"}, Stages: []ledger.Transition{{Name: "SCALE_UP", At: at(1)}}},
@@ -112,7 +112,7 @@ func testRecordLifecycle(t *testing.T, newLedger func(*testing.T) *ledger.Ledger
 		{"Stage", d.Stage, "PRODUCTION_TRAFFIC_SHIFT"},
 		{"Arn", d.Arn, k.Arn},
 		{"CreatedAt", d.CreatedAt.Equal(k.CreatedAt), true},
-		{"Initiator", d.Initiator, ledger.Initiator{User: "ana", GitCommit: "abc123", ManifestVersion: "7"}},
+		{"Initiator", d.Initiator, ledger.Initiator{User: "ana", GitCommit: "abc123", ManifestVersion: "7", Drill: "errors=0.5"}},
 		{"ImageDigest", d.ImageDigest, "sha256:aa"},
 		{"TaskDefinition", d.TaskDefinition, "arn:aws:ecs:us-east-1:111122223333:task-definition/web:8"},
 		{"TargetRevision", d.TargetRevision, "rev-8"},

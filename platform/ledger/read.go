@@ -81,7 +81,7 @@ func decodeDeployment(item map[string]types.AttributeValue) Deployment {
 		Key:       Key{Cluster: str(item, "cluster"), Service: str(item, "service"), Arn: str(item, "arn"), CreatedAt: parseTime(str(item, "createdAt"))},
 		LegacyIDs: strs(item, "legacyIds"), TargetRevision: str(item, "targetRevision"), SourceRevisions: strs(item, "sourceRevisions"),
 		TaskDefinition: str(item, "taskDefinition"), Image: str(item, "image"), ImageDigest: str(item, "imageDigest"),
-		Initiator:       Initiator{User: str(item, "initiatorUser"), GitCommit: str(item, "initiatorGitCommit"), ManifestVersion: str(item, "initiatorManifestVersion")},
+		Initiator:       Initiator{User: str(item, "initiatorUser"), GitCommit: str(item, "initiatorGitCommit"), ManifestVersion: str(item, "initiatorManifestVersion"), Drill: str(item, "initiatorDrill")},
 		TriggeredAlarms: strs(item, "triggeredAlarms"),
 		StartedAt:       parseTime(str(item, "startedAt")), FinishedAt: parseTime(str(item, "finishedAt")), StoppedAt: parseTime(str(item, "stoppedAt")),
 	}

@@ -20,6 +20,10 @@ import (
 // Initiator is who or what started a deployment; ship fills it in.
 type Initiator struct {
 	User, GitCommit, ManifestVersion string
+	// Drill is the fault a drill injected (its APP_FAULT, such as
+	// "errors=0.5"), empty for a real deployment: a drill is meant to roll
+	// back, so a change failure rate leaves drills out.
+	Drill string
 }
 
 // Rollback is ECS's rollback of a deployment.
@@ -237,6 +241,7 @@ func (l *Ledger) Record(ctx context.Context, o Observation) (Result, error) {
 	u.onceS("initiatorUser", o.Initiator.User)
 	u.onceS("initiatorGitCommit", o.Initiator.GitCommit)
 	u.onceS("initiatorManifestVersion", o.Initiator.ManifestVersion)
+	u.onceS("initiatorDrill", o.Initiator.Drill)
 	// Each status and stage is a set of when-it-was-seen values: adding to
 	// a set commutes, and a read takes the earliest.
 	for _, tr := range o.Statuses {
