@@ -122,6 +122,50 @@ func (f ledgerFunc) Record(context.Context, ledger.Observation) (ledger.Result, 
 }
 func (f ledgerFunc) Get(_ context.Context, k ledger.Key) (ledger.Deployment, error) { return f(k) }
 
+// recordFunc is a ledger whose Record hands each observation to a function.
+type recordFunc func(ledger.Observation)
+
+func (f recordFunc) Record(_ context.Context, o ledger.Observation) (ledger.Result, error) {
+	f(o)
+	return ledger.Result{}, nil
+}
+func (f recordFunc) Get(context.Context, ledger.Key) (ledger.Deployment, error) {
+	return ledger.Deployment{}, ledger.ErrNotFound
+}
+
+// TestRecordRequest: the request names who and what, a dirty tree's commit
+// ends in -dirty, and a drill's deployment carries its fault.
+func TestRecordRequest(t *testing.T) {
+	st := deploy.Started{Arn: "arn:aws:ecs:us-east-1:1:service-deployment/c/web/abc", CreatedAt: time.Unix(1.7e9, 0),
+		TaskDefinition: "arn:aws:ecs:us-east-1:1:task-definition/web:7"}
+	tests := []struct {
+		name    string
+		req     deploy.Request
+		want    ledger.Initiator
+		summary string
+	}{
+		{"deploy", deploy.Request{User: "ana", GitCommit: "abc", Version: "v1"}, ledger.Initiator{User: "ana", GitCommit: "abc", ManifestVersion: "v1"}, "ana deployed web:7 from abc"},
+		{"dirty", deploy.Request{User: "ana", GitCommit: "abc", Dirty: true}, ledger.Initiator{User: "ana", GitCommit: "abc-dirty"}, "ana deployed web:7 from abc-dirty"},
+		{"drill", deploy.Request{User: "ana", GitCommit: "abc", Drill: "errors=0.5"}, ledger.Initiator{User: "ana", GitCommit: "abc", Drill: "errors=0.5"}, "ana drilled web:7 with APP_FAULT=errors=0.5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []ledger.Observation
+			e := &deploy.Engine{Service: deploy.Service{Cluster: "c", Name: "web"}, Ledger: recordFunc(func(o ledger.Observation) { got = append(got, o) })}
+			if err := e.RecordRequest(context.Background(), st, tt.req); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("RecordRequest wrote %d observations, want 1", len(got))
+			}
+			o := got[0]
+			if o.Initiator != tt.want || o.Summary != tt.summary || o.Arn != st.Arn || o.TaskDefinition != st.TaskDefinition {
+				t.Errorf("RecordRequest(%+v) wrote initiator %+v, summary %q, deployment %s of %s; want %+v, %q", tt.req, o.Initiator, o.Summary, o.Arn, o.TaskDefinition, tt.want, tt.summary)
+			}
+		})
+	}
+}
+
 // TestWatchEnforcedAlarm: a rollback requested with StopServiceDeployment
 // is the deploywatch Lambda's answer to an alarm when the ledger says so,
 // and a person's otherwise.

@@ -24,6 +24,9 @@ type Request struct {
 	ImageDigest string
 	// Version is ship's own version.
 	Version string
+	// Drill is the fault a drill injects (its APP_FAULT), empty for a real
+	// deployment; the ledger marks the deployment as a drill with it.
+	Drill string
 }
 
 // RecordRequest writes the request for a started deployment to the ledger.
@@ -37,12 +40,16 @@ func (e *Engine) RecordRequest(ctx context.Context, st Started, req Request) err
 	if req.Dirty {
 		commit += "-dirty"
 	}
+	summary := fmt.Sprintf("%s deployed %s from %s", req.User, family(st.TaskDefinition), commit)
+	if req.Drill != "" {
+		summary = fmt.Sprintf("%s drilled %s with APP_FAULT=%s", req.User, family(st.TaskDefinition), req.Drill)
+	}
 	_, err := e.Ledger.Record(ctx, ledger.Observation{
 		Key:     ledger.Key{Cluster: e.Service.Cluster, Service: e.Service.Name, Arn: st.Arn, CreatedAt: st.CreatedAt},
 		EventID: "ship:request:" + st.Arn, At: e.now(), Source: "ship", Kind: "requested",
-		Summary:        fmt.Sprintf("%s deployed %s from %s", req.User, family(st.TaskDefinition), commit),
+		Summary:        summary,
 		TaskDefinition: st.TaskDefinition, Image: req.Image, ImageDigest: req.ImageDigest,
-		Initiator: ledger.Initiator{User: req.User, GitCommit: commit, ManifestVersion: req.Version},
+		Initiator: ledger.Initiator{User: req.User, GitCommit: commit, ManifestVersion: req.Version, Drill: req.Drill},
 	})
 	if err != nil {
 		return fmt.Errorf("record the deployment in the ledger: %w", err)
