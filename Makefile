@@ -116,8 +116,9 @@ build: ## build every binary into bin/
 	$(BUILD) -o bin/app ./services/app
 	$(BUILD) -o bin/ship ./tools/ship
 	$(BUILD) -o bin/localcloud ./tools/localcloud
-# The Lambda for provided.al2023; lambda.norpc drops the unused Go-runtime
-# RPC server (18 MB → 12 MB).
+# The Lambda for provided.al2023, built as ship up builds the package it
+# uploads (platform/bundle; its TestMakefileBuildsLikeBundle keeps the flags
+# in step). lambda.norpc drops the unused Go-runtime RPC server (20 MB → 14 MB).
 	CGO_ENABLED=0 GOOS=linux go build -trimpath -tags lambda.norpc -ldflags '$(LDFLAGS)' -o bin/deploywatch/bootstrap ./lambdas/deploywatch
 
 .PHONY: test

@@ -47,6 +47,8 @@ type Options struct {
 	OS, Arch string
 	// Version and Commit are stamped into main.version and main.commit.
 	Version, Commit string
+	// Tags are build tags (go build -tags), e.g. lambda.norpc for a Lambda.
+	Tags []string
 	// Port is the port the image exposes.
 	Port int
 	// Labels are extra image labels.
@@ -78,8 +80,10 @@ func Build(ctx context.Context, o Options, log *slog.Logger) (v1.Image, error) {
 	return Assemble(data, o)
 }
 
-// Compile runs go build for the platform with CGO off, -trimpath and the
-// version stamped, writing the binary to out.
+// Compile runs go build for the platform with CGO off, -trimpath, o's build
+// tags and the version stamped, writing the binary to out. These are the
+// Makefile's flags (LDFLAGS, BUILD); platform/bundle's tests hold the
+// Makefile's Lambda build to them.
 func Compile(ctx context.Context, o Options, out string) error {
 	goCmd := o.Go
 	if goCmd == "" {
@@ -90,7 +94,11 @@ func Compile(ctx context.Context, o Options, out string) error {
 	// go command's own VCS stamp would run git over the whole checkout on
 	// every build; the Dockerfile's binary has none either (no .git in
 	// its context).
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", out, o.Package)
+	args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags}
+	if len(o.Tags) > 0 {
+		args = append(args, "-tags", strings.Join(o.Tags, ","))
+	}
+	cmd := exec.CommandContext(ctx, goCmd, append(args, "-o", out, o.Package)...)
 	cmd.Dir = o.Dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+o.OS, "GOARCH="+o.Arch)
 	var stderr bytes.Buffer
