@@ -83,7 +83,10 @@ ship.yaml. Commands for the local environment start it when it is not running.`,
 	up := &cobra.Command{
 		Use:   "up",
 		Short: "Start the local cloud in the background",
-		Args:  noArgs,
+		Example: `  ship local up                       # 127.0.0.1:4566, listeners on 8000+port
+  ship local up --time-scale 0.05     # a blue/green deployment in seconds
+  ship local up --addr 127.0.0.1:4600 --listener-port-offset 9000`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, started, err := a.localUp(cmd.Context(), o)
 			if err != nil {
@@ -103,7 +106,9 @@ ship.yaml. Commands for the local environment start it when it is not running.`,
 	down := &cobra.Command{
 		Use:   "down",
 		Short: "Stop the local cloud (its state stays in .localcloud/state)",
-		Args:  noArgs,
+		Example: `  ship local down
+  ship local down && rm -rf .localcloud   # start again from nothing`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			stopped, err := a.localDown(cmd.Context())
 			if err != nil {
@@ -120,7 +125,9 @@ ship.yaml. Commands for the local environment start it when it is not running.`,
 	status := &cobra.Command{
 		Use:   "status",
 		Short: "Show whether the local cloud runs, and where",
-		Args:  noArgs,
+		Example: `  ship local status
+  tail -f .localcloud/localcloud.log     # what it does`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, ok := a.localRunning(cmd.Context())
 			if !ok {

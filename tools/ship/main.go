@@ -9,10 +9,12 @@
 //	ship rollback [--env NAME] [--to REVISION]
 //	ship history  [--env NAME] [-n N]
 //	ship logs     [--env NAME] [-f] [--revision R] [--since DUR]
+//	ship drill    [--env NAME] --fault health|errors|latency|crash [--url URL]
 //	ship destroy  [--env NAME] [--yes]
 //	ship local    up|down|status
 //	ship template [--env NAME] [--stack bootstrap|environment] [--live]
 //	ship validate [--env NAME]
+//	ship completion bash|zsh|fish|powershell
 //
 // Exit codes: 0 success, 1 failure, 2 usage or configuration error; the
 // deployment outcomes 3–7 and 130 are platform/deploy's.

@@ -53,6 +53,10 @@ Every environment command takes --env (default local). Exit codes: 0 success,
 1 failure, 2 usage or configuration error; 3 rolled back by an alarm, 4 failed
 health checks or hook, 5 timed out watching, 6 stopped on request, 7 another
 deployment in flight, 130 interrupted watching (the deployment goes on).`,
+		Example: `  ship up && ship deploy           # what make deploy runs, on the local cloud
+  ship status --watch
+  ship deploy --env production
+  source <(ship completion bash)   # completion, --env included; also zsh and fish`,
 		Version:       version + " (" + commit + ")",
 		SilenceUsage:  true,
 		SilenceErrors: true,

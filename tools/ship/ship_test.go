@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/shipyard-ecs/shipyard/platform/cfn"
 	"github.com/shipyard-ecs/shipyard/platform/manifest"
 	"github.com/shipyard-ecs/shipyard/platform/stack"
@@ -86,6 +88,35 @@ func TestCompletion(t *testing.T) {
 	if stdout, _, _ := ship(t, "completion", "bash"); !strings.Contains(stdout, "bash completion") {
 		t.Errorf("ship completion bash printed no bash completion script")
 	}
+}
+
+// TestHelpAndCompletionEverywhere: every command of ship's own has
+// examples in its --help, and every command that takes --env completes the
+// manifest's environment names.
+func TestHelpAndCompletionEverywhere(t *testing.T) {
+	a := &app{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+	var walk func(*cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		for _, c := range cmd.Commands() {
+			walk(c)
+		}
+		if cmd.Name() == "help" || cmd.Name() == "completion" || cmd.Parent() != nil && cmd.Parent().Name() == "completion" || !cmd.Runnable() {
+			return // cobra's own
+		}
+		path := strings.Fields(cmd.CommandPath())[1:]
+		stdout, _, code := ship(t, append(path, "--help")...)
+		if code != exitOK || !strings.Contains(stdout, "Examples:\n  ship "+strings.Join(path, " ")) {
+			t.Errorf("ship %s --help: exit %d, want examples of it:\n%s", strings.Join(path, " "), code, stdout)
+		}
+		if cmd.Flags().Lookup("env") == nil {
+			return
+		}
+		args := append(append([]string{"__complete"}, path...), "--manifest", repoManifest, "--env", "")
+		if stdout, stderr, code := ship(t, args...); code != exitOK || !strings.HasPrefix(stdout, "local\nproduction\n") {
+			t.Errorf("ship %v = %q (exit %d, %s), want the environments local and production", args, stdout, code, stderr)
+		}
+	}
+	walk(a.rootCommand())
 }
 
 func TestValidatePrintsEveryProblem(t *testing.T) {
