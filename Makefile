@@ -121,8 +121,20 @@ build: ## build every binary into bin/
 # in step). lambda.norpc drops the unused Go-runtime RPC server (20 MB → 14 MB).
 	CGO_ENABLED=0 GOOS=linux go build -trimpath -tags lambda.norpc -ldflags '$(LDFLAGS)' -o bin/deploywatch/bootstrap ./lambdas/deploywatch
 
+# dynalite, the Node.js DynamoDB that the ledger suite also runs against
+# (TestLedgerOnDynalite), pinned by its package-lock.json. make test
+# installs it where npm exists; without npm, or when the install fails
+# (offline), that run skips and says why.
+DYNALITE_PKG := platform/ledger/ledgertest/dynalite
+DYNALITE     := .cache/dynalite/node_modules/.bin/dynalite
+
 .PHONY: test
 test: ## run every test of every module, with the race detector
+	@if command -v npm >/dev/null && { [ ! -x $(DYNALITE) ] || ! cmp -s $(DYNALITE_PKG)/package-lock.json .cache/dynalite/package-lock.json; }; then \
+		mkdir -p .cache/dynalite && cp $(DYNALITE_PKG)/package.json $(DYNALITE_PKG)/package-lock.json .cache/dynalite/ && \
+		npm ci --prefix .cache/dynalite --no-audit --no-fund --loglevel=error \
+		|| echo "make test: could not install dynalite; TestLedgerOnDynalite will skip"; \
+	fi
 	go test -race -count=1 $(PKGS)
 	cd tools/devtools && GOWORK=off go test -race -count=1 ./...
 

@@ -259,8 +259,14 @@ func NewTable(t testing.TB, c *dynamodb.Client) string {
 }
 
 // EnvDynalite names the dynalite executable (node_modules/.bin/dynalite);
-// without it, dynalite is looked up on PATH.
+// without it, dynalite is looked up on PATH, then in .cache/dynalite, where
+// make test installs the version dynalite/package-lock.json pins when npm
+// is there.
 const EnvDynalite = "DYNALITE_BIN"
+
+// cachedDynalite is where make test installs dynalite, from the repository
+// root.
+var cachedDynalite = filepath.Join(".cache", "dynalite", "node_modules", ".bin", "dynalite")
 
 var (
 	dynaliteOnce sync.Once
@@ -277,7 +283,15 @@ func Dynalite(t testing.TB) *dynamodb.Client {
 	if bin == "" {
 		var err error
 		if bin, err = exec.LookPath("dynalite"); err != nil {
-			t.Skipf("dynalite is not installed (npm install dynalite@4, then put it on PATH or set %s)", EnvDynalite)
+			bin = ""
+			if root, err := repoRoot(); err == nil {
+				if _, err := os.Stat(filepath.Join(root, cachedDynalite)); err == nil {
+					bin = filepath.Join(root, cachedDynalite)
+				}
+			}
+		}
+		if bin == "" {
+			t.Skipf("dynalite is not installed: with npm, make test installs it into %s; or npm install dynalite@4, then put it on PATH or set %s", cachedDynalite, EnvDynalite)
 		}
 	}
 	dynaliteOnce.Do(func() { dynalite, dynaliteErr = startDynalite(bin) })
