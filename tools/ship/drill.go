@@ -251,7 +251,9 @@ func (a *app) drill(ctx context.Context, f drillFlags) error {
 		return serviceNotFound(err)
 	}
 	git := gitInfo(ctx, a.manifestDir())
-	req := deploy.Request{User: currentUser(a.getenv), GitCommit: git.commit, Dirty: git.dirty, Image: image, Version: version}
+	// Drill marks the deployment in the ledger, so ship history and a
+	// change failure rate can tell it from a real one.
+	req := deploy.Request{User: currentUser(a.getenv), GitCommit: git.commit, Dirty: git.dirty, Image: image, Version: version, Drill: value}
 	if i := strings.LastIndex(image, "@"); i >= 0 {
 		req.ImageDigest = image[i+1:]
 	}

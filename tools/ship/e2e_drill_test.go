@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -160,8 +162,8 @@ func TestDrill(t *testing.T) {
 		return rec.Status == "ROLLBACK_SUCCESSFUL" &&
 			(slices.Contains(rec.TriggeredAlarms, target5xx) || rec.Enforcement != nil && rec.Enforcement.Alarm == target5xx)
 	})
-	if !strings.Contains(rec.Image, "@sha256:") || !strings.HasSuffix(rec.TaskDefinition, ":3") {
-		t.Errorf("ledger record of the errors drill = %+v, want the faulty revision :3 pinned by digest", rec)
+	if !strings.Contains(rec.Image, "@sha256:") || !strings.HasSuffix(rec.TaskDefinition, ":3") || rec.Initiator.Drill != "errors=0.5" {
+		t.Errorf("ledger record of the errors drill = %+v, want the faulty revision :3 pinned by digest, marked as the drill errors=0.5", rec)
 	}
 	t.Logf("errors drill took %s: rollback started at %.1fs, production back at %.1fs, %d of %d requests answered by the faulty revision",
 		time.Since(d).Round(time.Millisecond), *r.RollbackStartedSeconds, *r.ProductionBackSeconds, r.Traffic.Bad, r.Traffic.Total)
@@ -210,7 +212,9 @@ func TestDrill(t *testing.T) {
 		t.Fatalf("ship up with a smoke check of /: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	eventually(t, "the alarms are OK before the hook's drill", 30*time.Second, allOK)
-	stdout, stderr, code = shipIn(ctx, "drill", "--manifest", hooked, "--url", url, "--poll", "100ms", "--timeout", "2m", "--fault", "errors")
+	// --rate 1: the smoke test makes one GET /, which a rate of 0.5 would
+	// let through half the time (the 5XX alarm then catches it instead).
+	stdout, stderr, code = shipIn(ctx, "drill", "--manifest", hooked, "--url", url, "--poll", "100ms", "--timeout", "2m", "--fault", "errors", "--rate", "1")
 	if code != exitOK {
 		t.Fatalf("ship drill --fault errors with a smoke check of /: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -220,6 +224,27 @@ func TestDrill(t *testing.T) {
 		}
 	}
 	t.Logf("ship up and the hook's drill took %s", time.Since(d).Round(time.Millisecond))
+
+	// ship history marks each drill with its fault, and only the drills:
+	// the service's first deployment is a real one.
+	stdout, stderr, code = shipIn(ctx, "history", "--manifest", hooked, "--output", "json")
+	var hist []historyEntry
+	if err := json.Unmarshal([]byte(stdout), &hist); code != exitOK || err != nil {
+		t.Fatalf("ship history --output json: exit %d, %v\nstdout:\n%s\nstderr:\n%s", code, err, stdout, stderr)
+	}
+	drills := map[string]string{}
+	for _, h := range hist {
+		drills[family(h.TaskDefinition)] = h.Drill
+	}
+	p := spec.Prefix()
+	if want := map[string]string{p + ":1": "", p + ":2": "health", p + ":3": "errors=0.5", p + ":4": "latency=2s", p + ":5": "errors=1"}; !maps.Equal(drills, want) {
+		t.Errorf("ship history's drills by revision = %v, want %v", drills, want)
+	}
+	stdout, _, _ = shipIn(ctx, "history", "--manifest", hooked)
+	if !regexp.MustCompile(`(?m)^.*`+regexp.QuoteMeta(p+":3")+`.*ROLLBACK_SUCCESSFUL.*errors=0\.5`).MatchString(stdout) ||
+		!regexp.MustCompile(`(?m)^.*`+regexp.QuoteMeta(p+":1")+`\s.*SUCCESSFUL\s+-\s`).MatchString(stdout) {
+		t.Errorf("ship history =\n%s\nwant the errors drill's row showing errors=0.5 in DRILL, and - for the first deployment", stdout)
+	}
 	t.Logf("drills end to end in %s", time.Since(start).Round(time.Millisecond))
 }
 

@@ -26,10 +26,15 @@ func (a *app) historyCommand() *cobra.Command {
 		Use:   "history",
 		Short: "Show the deployment ledger: when, who, commit, image, outcome, duration, reason",
 		Long: `history reads the environment's deployment ledger (written by ship and the
-deploywatch Lambda), newest first.`,
+deploywatch Lambda), newest first.
+
+A deployment ship drill started shows its fault in the DRILL column (the
+drill's APP_FAULT) and as "drill" in JSON: a drill is meant to roll back, so
+leave drills out of a change failure rate.`,
 		Example: `  ship history
   ship history --env production -n 50
-  ship history --output json | jq '.[] | select(.status != "SUCCESSFUL")'`,
+  ship history --output json | jq '.[] | select(.status != "SUCCESSFUL")'
+  ship history --output json | jq '[.[] | select(.drill == null)]'   # real deployments only`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.history(cmd.Context(), f)
@@ -53,6 +58,8 @@ type historyEntry struct {
 	Duration       time.Duration `json:"duration"`
 	Reason         string        `json:"reason,omitempty"`
 	Alarms         []string      `json:"triggeredAlarms,omitempty"`
+	// Drill is the fault a ship drill injected; empty for a real deployment.
+	Drill string `json:"drill,omitempty"`
 }
 
 func (a *app) history(ctx context.Context, f historyFlags) error {
@@ -81,7 +88,7 @@ func (a *app) history(ctx context.Context, f historyFlags) error {
 			reason = d.Rollback.Reason
 		}
 		entries = append(entries, historyEntry{Deployment: d.Arn, CreatedAt: d.CreatedAt, User: d.Initiator.User, Commit: d.Initiator.GitCommit,
-			Image: d.Image, TaskDefinition: d.TaskDefinition, Status: d.Status, Duration: d.Duration(), Reason: reason, Alarms: d.TriggeredAlarms})
+			Image: d.Image, TaskDefinition: d.TaskDefinition, Status: d.Status, Duration: d.Duration(), Reason: reason, Alarms: d.TriggeredAlarms, Drill: d.Initiator.Drill})
 	}
 	if f.output == outputJSON {
 		b, err := json.Marshal(entries)
@@ -92,7 +99,7 @@ func (a *app) history(ctx context.Context, f historyFlags) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WHEN\tWHO\tCOMMIT\tREVISION\tIMAGE\tOUTCOME\tDURATION\tREASON")
+	fmt.Fprintln(tw, "WHEN\tWHO\tCOMMIT\tREVISION\tIMAGE\tOUTCOME\tDRILL\tDURATION\tREASON")
 	for _, e := range entries {
 		commit := e.Commit
 		if len(commit) > 12 && !strings.HasSuffix(commit, "-dirty") {
@@ -112,8 +119,8 @@ func (a *app) history(ctx context.Context, f historyFlags) error {
 		if e.Duration > 0 {
 			dur = e.Duration.Round(time.Second).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.CreatedAt.Local().Format("2006-01-02 15:04:05"), dash(e.User), dash(commit),
-			dash(family(e.TaskDefinition)), dash(img), dash(outcome), dur, e.Reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.CreatedAt.Local().Format("2006-01-02 15:04:05"), dash(e.User), dash(commit),
+			dash(family(e.TaskDefinition)), dash(img), dash(outcome), dash(e.Drill), dur, e.Reason)
 	}
 	return tw.Flush()
 }
