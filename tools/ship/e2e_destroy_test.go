@@ -147,7 +147,9 @@ func estateOf(ctx context.Context, t *testing.T, cfg aws.Config, spec platform.S
 }
 
 // lifecycleManifest is the local environment of TestEnvironmentLifecycle,
-// and a staging environment on AWS for the lack of credentials.
+// with a ci section (the bootstrap stack's deployer role, which ship up
+// names and ship destroy removes), and a staging environment on AWS for
+// the lack of credentials.
 const lifecycleManifest = `name: shipyard
 region: us-east-1
 environments:
@@ -161,6 +163,8 @@ environments:
       target5xxThreshold: 3
     logs:
       retentionDays: 1
+    ci:
+      github: {repository: acme/shipyard}
   staging:
     account: "111111111111"
 `
@@ -203,13 +207,21 @@ func TestEnvironmentLifecycle(t *testing.T) {
 	}
 	upArgs := []string{"up", "--yes", "--manifest", mpath, "--package", appDir, "--lambda", lambdaDir, "--poll", "100ms", "--timeout", "2m"}
 	up := time.Now()
-	if stdout, stderr, code := shipIn(ctx, upArgs...); code != exitOK {
-		t.Fatalf("ship up exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	upOut, stderr, code := shipIn(ctx, upArgs...)
+	if code != exitOK {
+		t.Fatalf("ship up exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, upOut, stderr)
 	}
 	t.Logf("ship up took %s", time.Since(up).Round(time.Millisecond))
 	boot, err := deploy.Outputs(ctx, cloudformation.NewFromConfig(cfg), stack.BootstrapName(spec))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// With a ci section, ship up names the deployer role for docs/ci.md's
+	// next step.
+	if role := boot[stack.OutputDeployerRole]; !strings.HasPrefix(role, "arn:aws:iam::000000000000:role/") ||
+		!strings.Contains(upOut, "deployer role (runs of acme/shipyard on main may assume it): "+role) ||
+		!strings.Contains(upOut, "gh variable set AWS_DEPLOY_ROLE_ARN --body "+role) {
+		t.Errorf("ship up with a ci section: the bootstrap stack's %s is %q; want ship up to print it and the gh command to set it\nstdout:\n%s", stack.OutputDeployerRole, role, upOut)
 	}
 	bucket := boot[stack.OutputArtifactBucket]
 
@@ -223,7 +235,7 @@ func TestEnvironmentLifecycle(t *testing.T) {
 	// nothing.
 	before := estateOf(ctx, t, cfg, spec, bucket)
 	env := append(os.Environ(), "AWS_ENDPOINT_URL="+c.endpoint)
-	_, stderr, code := shipExec(t, env, "destroy", "--manifest", mpath)
+	_, stderr, code = shipExec(t, env, "destroy", "--manifest", mpath)
 	if code != exitUsage || !strings.Contains(stderr, "pass --yes") {
 		t.Errorf("ship destroy without a terminal or --yes: exit %d, stderr %q; want %d saying to pass --yes", code, stderr, exitUsage)
 	}

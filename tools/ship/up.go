@@ -49,7 +49,9 @@ set and asking first on a terminal (--yes skips the question), and streams the
 stack events. It builds and uploads the deploywatch Lambda package first. On
 the first run it then builds and pushes the app image and creates the ECS
 service, watching its first deployment; every run applies the service's auto
-scaling.
+scaling. With a ci section in ship.yaml it ends with the ARN of the role
+GitHub Actions assumes (docs/ci.md: the repository variable
+AWS_DEPLOY_ROLE_ARN).
 
 up is drift-safe: it renders the listener rules with the weights ECS set, and
 never touches the running service's task definition, so after any deploys and
@@ -109,6 +111,12 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 	if err != nil {
 		return err
 	}
+	var deployerRole string
+	if spec.CI.Enabled() {
+		if deployerRole, err = bo.Get(stack.OutputDeployerRole); err != nil {
+			return err
+		}
+	}
 
 	pkg, err := a.deploywatchPackage(ctx, spec, local, f.lambda)
 	if err != nil {
@@ -161,6 +169,12 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 	}
 	if _, err := scaling.PutScalingPolicy(ctx, b.ScalingPolicy()); err != nil {
 		return fmt.Errorf("put the service's scaling policy: %w", err)
+	}
+	if deployerRole != "" {
+		// What docs/ci.md's one-time setup needs next: no describe-stacks.
+		p.event("ci", fmt.Sprintf("GitHub Actions deployer role (runs of %s on %s may assume it): %s\n  set it once: gh variable set AWS_DEPLOY_ROLE_ARN --body %s",
+			spec.CI.GitHub.Repository, spec.CI.GitHub.Branch, deployerRole, deployerRole),
+			map[string]any{"deployerRoleArn": deployerRole, "repository": spec.CI.GitHub.Repository, "branch": spec.CI.GitHub.Branch})
 	}
 	p.event("up", fmt.Sprintf("up to date; the service answers at %s", t.serviceURL()), map[string]any{"url": t.serviceURL()})
 	return nil
