@@ -47,41 +47,14 @@ func (p *Provisioner) Delete(ctx context.Context, name string, progress func(Eve
 	if _, err := d.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(id)}); err != nil {
 		return true, fmt.Errorf("delete stack %s: %w", name, err)
 	}
-	seen := map[string]bool{}
-	var failures []string
-	emit := func() {
-		evs, err := p.newEvents(ctx, id, since, seen)
-		if err != nil && p.Logger != nil {
-			p.Logger.Warn("read stack events", "stack", name, "err", err)
-		}
-		for _, e := range evs {
-			if strings.HasSuffix(e.Status, "_FAILED") && e.Reason != "" {
-				failures = append(failures, e.LogicalID+": "+e.Reason)
-			}
-			if progress != nil {
-				progress(e)
-			}
-		}
-	}
-	for {
-		emit()
-		st, err := p.status(ctx, id)
-		if err != nil {
-			return true, err
-		}
-		switch st.StackStatus {
+	err = p.wait(ctx, name, id, since, progress, "ship destroy", func(s types.StackStatus) end {
+		switch s {
 		case "", types.StackStatusDeleteComplete:
-			emit()
-			return true, nil
+			return succeeded
 		case types.StackStatusDeleteFailed:
-			emit()
-			if len(failures) == 0 && aws.ToString(st.StackStatusReason) != "" {
-				failures = append(failures, aws.ToString(st.StackStatusReason))
-			}
-			return true, fmt.Errorf("stack %s ended DELETE_FAILED: %s; fix the cause and run ship destroy again", name, strings.Join(failures, "; "))
+			return failed
 		}
-		if err := p.sleep(ctx); err != nil {
-			return true, err
-		}
-	}
+		return waiting
+	})
+	return true, err
 }

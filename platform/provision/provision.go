@@ -225,15 +225,41 @@ func (p *Provisioner) Execute(ctx context.Context, cs *ChangeSet, progress func(
 	if _, err := p.CF.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: aws.String(cs.ID), StackName: aws.String(cs.Stack)}); err != nil {
 		return fmt.Errorf("execute the change set of stack %s: %w", cs.Stack, err)
 	}
+	return p.wait(ctx, cs.Stack, cs.Stack, since, progress, "ship up", func(s types.StackStatus) end {
+		switch {
+		case strings.HasSuffix(string(s), "_IN_PROGRESS"), s == "":
+			return waiting
+		case s == types.StackStatusCreateComplete || s == types.StackStatusUpdateComplete:
+			return succeeded
+		}
+		return failed
+	})
+}
+
+// end is what a stack's status means to one waiting for the stack.
+type end int
+
+const (
+	waiting end = iota
+	succeeded
+	failed
+)
+
+// wait hands the new events of the stack id (named name) since since to
+// progress, looking every poll, until endOf says the stack has ended. A
+// stack that failed is an error naming the resources that failed and why
+// (or else the stack's own reason) and telling the user to fix the cause
+// and run the command rerun again.
+func (p *Provisioner) wait(ctx context.Context, name, id string, since time.Time, progress func(Event), rerun string, endOf func(types.StackStatus) end) error {
 	seen := map[string]bool{}
 	var failures []string
 	// emit hands new events to progress. Events are progress: one read that
 	// fails is read on the next look (seen keeps each once); the stack's
 	// status decides.
 	emit := func() {
-		evs, err := p.newEvents(ctx, cs.Stack, since, seen)
+		evs, err := p.newEvents(ctx, id, since, seen)
 		if err != nil && p.Logger != nil {
-			p.Logger.Warn("read stack events", "stack", cs.Stack, "err", err)
+			p.Logger.Warn("read stack events", "stack", name, "err", err)
 		}
 		for _, e := range evs {
 			if strings.HasSuffix(e.Status, "_FAILED") && e.Reason != "" {
@@ -246,22 +272,20 @@ func (p *Provisioner) Execute(ctx context.Context, cs *ChangeSet, progress func(
 	}
 	for {
 		emit()
-		st, err := p.status(ctx, cs.Stack)
+		st, err := p.status(ctx, id)
 		if err != nil {
 			return err
 		}
-		s := string(st.StackStatus)
-		switch {
-		case strings.HasSuffix(s, "_IN_PROGRESS"), s == "":
-		case s == "CREATE_COMPLETE" || s == "UPDATE_COMPLETE":
+		switch endOf(st.StackStatus) {
+		case succeeded:
 			emit() // what happened between the last look and the status
 			return nil
-		default:
+		case failed:
 			emit()
 			if len(failures) == 0 && aws.ToString(st.StackStatusReason) != "" {
 				failures = append(failures, aws.ToString(st.StackStatusReason))
 			}
-			return fmt.Errorf("stack %s ended %s: %s; fix the cause and run ship up again", cs.Stack, s, strings.Join(failures, "; "))
+			return fmt.Errorf("stack %s ended %s: %s; fix the cause and run %s again", name, st.StackStatus, strings.Join(failures, "; "), rerun)
 		}
 		if err := p.sleep(ctx); err != nil {
 			return err
