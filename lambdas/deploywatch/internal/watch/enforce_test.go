@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/shipyard-ecs/shipyard/lambdas/deploywatch/internal/watch"
 )
@@ -205,5 +206,74 @@ func TestRetryAfterECSFailure(t *testing.T) {
 	}
 	if st := w.describe(aws.ToString(d.ServiceDeploymentArn)).Status; !strings.HasPrefix(string(st), "ROLLBACK_") {
 		t.Errorf("deployment status = %s, want ROLLBACK_*", st)
+	}
+}
+
+// TestECSClientErrorIsRecordedAndAcknowledged: an ECS error no retry can
+// fix (ConflictException: the deployment can no longer be stopped) is the
+// action's outcome in the ledger, and the event is acknowledged, not
+// returned for EventBridge to retry; a redelivery does not try again.
+func TestECSClientErrorIsRecordedAndAcknowledged(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	w.deploy(1, 1)
+	d := w.waitDeployment(2, "PENDING", "IN_PROGRESS")
+	alarm := alarmEvent("k-1", "web-target-5xx", "ALARM", time.Now())
+	w.failNext.Store("StopServiceDeployment", "ConflictException")
+	if a := w.invoke(alarm); a.Action != "none" || !strings.Contains(a.Reason, "ConflictException") {
+		t.Errorf("Invoke(alarm, ECS ConflictException) = %+v, want acknowledged with action none, naming the error", a)
+	}
+	rec, err := w.ledger.Get(context.Background(), w.key(d))
+	if err != nil || rec.Enforcement == nil || !strings.HasPrefix(rec.Enforcement.Outcome, "failed: ") || !strings.Contains(rec.Enforcement.Outcome, "ConflictException") {
+		t.Errorf("ledger enforcement = %+v, %v; want the outcome failed: … ConflictException", rec.Enforcement, err)
+	}
+	if a := w.invoke(alarm); a.Action != "none" || w.count("StopServiceDeployment") != 0 {
+		t.Errorf("Invoke(alarm, redelivered) = %+v with %d more StopServiceDeployment calls; want none and 0", a, w.count("StopServiceDeployment"))
+	}
+}
+
+// TestAlarmNeverTouchesAnotherService: another service of the same
+// cluster has a deployment in flight when the watched alarm goes off; the
+// watched service's only deployment is its first. Nothing is stopped or
+// redeployed: the other service is not this function's, and a first
+// deployment has no previous revision to go back to.
+func TestAlarmNeverTouchesAnotherService(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	net := &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-a"}}}
+	if _, err := w.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String(w.cluster), ServiceName: aws.String("api"),
+		TaskDefinition: aws.String(w.taskDefs[0]), DesiredCount: aws.Int32(0), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: net}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := w.ecs.DeleteService(context.Background(), &ecs.DeleteServiceInput{Cluster: aws.String(w.cluster), Service: aws.String("api"), Force: aws.Bool(true)}); err != nil {
+			t.Logf("delete service api: %v", err)
+		}
+	})
+	if _, err := w.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(w.cluster), Service: aws.String("api"),
+		TaskDefinition: aws.String(w.taskDefs[1]), DesiredCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	apiInFlight := func() (types.ServiceDeploymentStatus, bool) {
+		list, err := w.ecs.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(w.cluster), Service: aws.String("api")})
+		if err != nil || len(list.ServiceDeployments) == 0 {
+			t.Fatalf("ListServiceDeployments(api) = %v, %v", list, err)
+		}
+		st := list.ServiceDeployments[0].Status
+		return st, st == types.ServiceDeploymentStatusPending || st == types.ServiceDeploymentStatusInProgress
+	}
+	if st, ok := apiInFlight(); !ok {
+		t.Fatalf("api's deployment is %s, want in flight for the test to mean anything", st)
+	}
+	a := w.invoke(alarmEvent("n-1", "web-target-5xx", "ALARM", time.Now()))
+	if a.Action != "none" || !strings.Contains(a.Reason, "first deployment") || !strings.Contains(a.Deployment, "/"+w.cluster+"/web/") {
+		t.Errorf("Invoke(alarm) = %+v, want none on web's first deployment, saying so", a)
+	}
+	if n := w.count("StopServiceDeployment") + w.count("UpdateService"); n != 0 {
+		t.Errorf("ECS calls that change things = %d, want 0", n)
+	}
+	if st, ok := apiInFlight(); !ok {
+		t.Errorf("api's deployment is %s after web's alarm, want still in flight", st)
 	}
 }

@@ -43,9 +43,10 @@ type world struct {
 	cluster  string
 	taskDefs []string
 	calls    sync.Map // ECS operation -> *atomic.Int32
-	// failNext makes the next call of an operation fail as an ECS server
-	// error would.
-	failNext sync.Map // ECS operation -> struct{}
+	// failNext makes the next call of an operation fail: as an ECS server
+	// error would (a struct{} value), or with the client error a string
+	// value names (ConflictException, say).
+	failNext sync.Map // ECS operation -> struct{} or error code
 	// ecsURL is the counting proxy's address, for other handlers.
 	ecsURL string
 }
@@ -85,10 +86,14 @@ func newWorld(t testing.TB, edit func(*watch.Config)) *world {
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	counting := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if _, op, ok := strings.Cut(r.Header.Get("X-Amz-Target"), "."); ok {
-			if _, fail := w.failNext.LoadAndDelete(op); fail {
+			if v, fail := w.failNext.LoadAndDelete(op); fail {
+				status, code := http.StatusInternalServerError, "ServerException"
+				if c, ok := v.(string); ok {
+					status, code = http.StatusBadRequest, c
+				}
 				rw.Header().Set("Content-Type", "application/x-amz-json-1.1")
-				rw.WriteHeader(http.StatusInternalServerError)
-				fmt.Fprint(rw, `{"__type":"ServerException","message":"injected by the test"}`)
+				rw.WriteHeader(status)
+				fmt.Fprintf(rw, `{"__type":%q,"message":"injected by the test"}`, code)
 				return
 			}
 			v, _ := w.calls.LoadOrStore(op, new(atomic.Int32))

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/shipyard-ecs/shipyard/lambdas/deploywatch/internal/watch"
+	"github.com/shipyard-ecs/shipyard/platform/ledger/ledgertest"
 )
 
 func TestLifecycleHook(t *testing.T) {
@@ -107,4 +109,60 @@ func TestLifecycleHook(t *testing.T) {
 			t.Errorf("Invoke(malformed hook) = %s, %v; want an error naming resourceArn", out, err)
 		}
 	})
+}
+
+// TestLifecycleHookOwnTrouble: the hook's own trouble is no evidence
+// against green. ECS unreachable: IN_PROGRESS with callBackDelay within
+// the warm-up limit, SUCCEEDED after it (an error or FAILED would roll
+// back a good deployment). A test listener that never answers: the smoke
+// test ends at its time bound, and green counts as still warming up, then
+// fails at the warm-up limit.
+func TestLifecycleHookOwnTrouble(t *testing.T) {
+	t.Parallel()
+	hung := make(chan struct{})
+	listener := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		select { // answers only when the client gives up, or the test ends
+		case <-r.Context().Done():
+		case <-hung:
+		}
+	}))
+	t.Cleanup(func() { close(hung); listener.Close() })
+	w := newWorld(t, func(c *watch.Config) { c.TestListenerURL, c.SmokeBudget = listener.URL, time.Second })
+	w.deploy(1, 1)
+	d := w.waitDeployment(2, "PENDING", "IN_PROGRESS")
+	arn, green, svc := aws.ToString(d.ServiceDeploymentArn), aws.ToString(d.TargetServiceRevision.Arn), w.serviceArn()
+	longAgo := map[string]any{"smokeFirstAttempt": time.Now().Add(-2 * time.Minute).UTC().Format(time.RFC3339Nano), "smokeAttempts": 7}
+	none := map[string]float64{}
+
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	noECSConfig := ledgertest.Config(closed.URL)
+	noECSConfig.RetryMaxAttempts = 1 // the SDK's retries prove nothing here
+	noECS := watch.New(w.cfg, watch.Deps{ECS: ecs.NewFromConfig(noECSConfig), Ledger: w.ledger})
+	tests := []struct {
+		name     string
+		h        *watch.Handler
+		details  map[string]any
+		want     string
+		evidence string
+		callBack int
+	}{
+		{"ECS unreachable", noECS, nil, "IN_PROGRESS", "ECS: ", 15},
+		{"ECS unreachable past the warm-up limit", noECS, longAgo, "SUCCEEDED", "not blocking", 0},
+		{"green never answers", w.h, nil, "IN_PROGRESS", "GET /health: no answer after", 15},
+		{"green never answers past the warm-up limit", w.h, longAgo, "FAILED", "warm-up limit", 0},
+	}
+	for _, tt := range tests {
+		out, err := tt.h.Invoke(context.Background(), hookInvocation("t-"+tt.name, "POST_TEST_TRAFFIC_SHIFT", arn, svc, green, none, none, tt.details))
+		if err != nil {
+			t.Fatalf("Invoke(%s) error = %v, want an answer: an error rolls the deployment back", tt.name, err)
+		}
+		var a watch.HookAnswer
+		if err := json.Unmarshal(out, &a); err != nil {
+			t.Fatal(err)
+		}
+		if details := fmt.Sprint(a.HookDetails); a.HookStatus != tt.want || a.CallBackDelay != tt.callBack || !strings.Contains(details, tt.evidence) {
+			t.Errorf("Invoke(%s) = %s callBackDelay %d %s, want %s callBackDelay %d with evidence %q", tt.name, a.HookStatus, a.CallBackDelay, details, tt.want, tt.callBack, tt.evidence)
+		}
+	}
 }

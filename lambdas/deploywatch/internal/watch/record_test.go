@@ -2,6 +2,7 @@ package watch_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -49,6 +50,14 @@ func TestRecordDeploymentEvents(t *testing.T) {
 	}
 	if !strings.Contains(w.logs.String(), `"eventId":"bad","kind":"unknown","action":"reject"`) {
 		t.Errorf("logs lack the rejected event's id:\n%s", w.logs.String())
+	}
+	// Each handled event has a JSON log line with its event id, the
+	// deployment ARN and the action taken.
+	if !slices.ContainsFunc(strings.Split(w.logs.String(), "\n"), func(l string) bool {
+		var line map[string]any
+		return json.Unmarshal([]byte(l), &line) == nil && line["eventId"] == "dep-2" && line["deploymentArn"] == arn && line["action"] == "recorded"
+	}) {
+		t.Errorf("logs lack a JSON line with eventId dep-2, deploymentArn %s and action recorded:\n%s", arn, w.logs.String())
 	}
 	rec, err := w.ledger.Get(context.Background(), w.key(d))
 	if err != nil {
