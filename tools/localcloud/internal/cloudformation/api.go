@@ -194,15 +194,25 @@ func parseForAPI(body string) (*Template, error) {
 	return t, nil
 }
 
+// requestTemplate returns the template a request names (see templateBody),
+// parsed.
+func (b *Backend) requestTemplate(ctx context.Context, body, u string) (string, *Template, error) {
+	body, err := b.templateBody(ctx, body, u)
+	if err != nil {
+		return "", nil, err
+	}
+	t, err := parseForAPI(body)
+	if err != nil {
+		return "", nil, err
+	}
+	return body, t, nil
+}
+
 func (b *Backend) apiCreateStack(ctx context.Context, in *createStackIn) (any, error) {
 	if err := checkStackName("stackName", in.StackName); err != nil {
 		return nil, err
 	}
-	body, err := b.templateBody(ctx, in.TemplateBody, in.TemplateURL)
-	if err != nil {
-		return nil, err
-	}
-	t, err := parseForAPI(body)
+	body, t, err := b.requestTemplate(ctx, in.TemplateBody, in.TemplateURL)
 	if err != nil {
 		return nil, err
 	}
@@ -774,11 +784,7 @@ func describeTemplate(t *Template, summary bool) templateXML {
 }
 
 func (b *Backend) apiValidateTemplate(ctx context.Context, in *validateTemplateIn) (any, error) {
-	body, err := b.templateBody(ctx, in.TemplateBody, in.TemplateURL)
-	if err != nil {
-		return nil, err
-	}
-	t, err := parseForAPI(body)
+	_, t, err := b.requestTemplate(ctx, in.TemplateBody, in.TemplateURL)
 	if err != nil {
 		return nil, err
 	}
