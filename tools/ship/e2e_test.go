@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/shipyard-ecs/shipyard/platform/deploy"
 	"github.com/shipyard-ecs/shipyard/platform/ledger"
@@ -337,6 +338,33 @@ func TestDeployBlueGreen(t *testing.T) {
 	})
 	t.Logf("service created and serving in %s", time.Since(start).Round(time.Millisecond))
 
+	// Issue #7, test 1: from an empty local cloud, two healthy tasks in
+	// the live target group, and the URL answers with the commit ship
+	// deployed (the one the ledger has; HEAD may move meanwhile).
+	cluster, svcName := outs[stack.OutputCluster], stack.ServiceName(spec)
+	elbc := elb.NewFromConfig(cfg)
+	liveTG := liveTargetGroup(ctx, t, elbc, outs[stack.OutputProductionRule])
+	eventually(t, "two healthy targets in the live target group", 30*time.Second, func() bool {
+		out, err := elbc.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(liveTG)})
+		return err == nil && len(out.TargetHealthDescriptions) == 2 &&
+			!slices.ContainsFunc(out.TargetHealthDescriptions, func(d elbtypes.TargetHealthDescription) bool {
+				return d.TargetHealth.State != elbtypes.TargetHealthStateEnumHealthy
+			})
+	})
+	l := ledger.New(dynamodb.NewFromConfig(cfg), outs[stack.OutputLedgerTable])
+	first, err := l.Deployments(ctx, cluster, svcName, 1)
+	if err != nil || len(first) != 1 || first[0].Initiator.GitCommit == "" {
+		t.Fatalf("the ledger's first deployment = %+v (%v), want ship up's request with its commit", first, err)
+	}
+	deployed := strings.TrimSuffix(first[0].Initiator.GitCommit, "-dirty")
+	for range 4 { // both tasks, whichever answers
+		var info struct{ Commit string }
+		if body := get(t, url); json.Unmarshal(body, &info) != nil || info.Commit != deployed || len(deployed) != 40 {
+			t.Errorf("GET %s = %s, want the commit ship deployed, %s", url, body, deployed)
+			break
+		}
+	}
+
 	tr := startTraffic(url)
 	args := []string{"deploy", "--manifest", mpath, "--package", appDir, "--poll", "100ms", "--timeout", "2m"}
 
@@ -355,7 +383,6 @@ func TestDeployBlueGreen(t *testing.T) {
 		t.Errorf("ship deploy --output json last line = %s (%v), want the SUCCESSFUL outcome", lines[len(lines)-1], err)
 	}
 	t.Logf("deploy 1 took %s", time.Since(d1).Round(time.Millisecond))
-	cluster, svcName := outs[stack.OutputCluster], stack.ServiceName(spec)
 
 	// ship up after a deployment moved production to green moves nothing
 	// live: the weights, the live target group and the task definition
@@ -453,7 +480,6 @@ func TestDeployBlueGreen(t *testing.T) {
 	}
 
 	// The ledger has both requests, with who asked.
-	l := ledger.New(dynamodb.NewFromConfig(cfg), outs[stack.OutputLedgerTable])
 	ds, err := l.Deployments(ctx, cluster, svcName, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -504,7 +530,55 @@ func TestDeployBlueGreen(t *testing.T) {
 	rollbacks(ctx, t, cfg, mpath, url, args, ecsc, cluster, svcName, strings.Split(outs[stack.OutputDeploymentAlarms], ",")[0])
 	smokeTestFails(ctx, t, l, url, args, ecsc, cluster, svcName)
 
+	// Issue #7, test 7: after the deploys, the alarm's rollback, the failed
+	// deploys and both kinds of ship rollback, ship up still moves nothing
+	// live, and no request fails while it runs.
+	tr = startTraffic(url)
+	liveBefore = live()
+	up = time.Now()
+	stdout, stderr, code = shipIn(ctx, upArgs...)
+	tr.halt()
+	if code != exitOK || !strings.Contains(stdout, "service shipyard exists") {
+		t.Errorf("ship up after the rollbacks: exit %d, want 0 leaving the service alone\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if after := live(); after != liveBefore || !strings.HasSuffix(after, "task-definition/shipyard-local:6") {
+		t.Errorf("ship up after the rollbacks moved live state:\n before %s\n after  %s\n(want revision 6 running throughout)", liveBefore, after)
+	}
+	if n, failed := tr.total.Load(), tr.failed.Load(); failed != 0 || n < 20 {
+		t.Errorf("traffic during ship up after the rollbacks: %d of %d requests failed (last: %s), want 0 of at least 20", failed, n, tr.lastFailure)
+	}
+	t.Logf("ship up after the rollbacks took %s; live state %s", time.Since(up).Round(time.Millisecond), liveBefore)
+
 	t.Logf("end to end in %s", time.Since(start).Round(time.Millisecond))
+}
+
+// liveTargetGroup is the target group the production listener rule sends
+// most of its traffic to.
+func liveTargetGroup(ctx context.Context, t *testing.T, elbc *elb.Client, rule string) string {
+	t.Helper()
+	out, err := elbc.DescribeRules(ctx, &elb.DescribeRulesInput{RuleArns: []string{rule}})
+	if err != nil || len(out.Rules) != 1 || len(out.Rules[0].Actions) == 0 || out.Rules[0].Actions[0].ForwardConfig == nil {
+		t.Fatalf("describe the production rule %s: %v", rule, err)
+	}
+	tgs := out.Rules[0].Actions[0].ForwardConfig.TargetGroups
+	live := slices.MaxFunc(tgs, func(a, b elbtypes.TargetGroupTuple) int { return int(aws.ToInt32(a.Weight) - aws.ToInt32(b.Weight)) })
+	return aws.ToString(live.TargetGroupArn)
+}
+
+// get answers a GET's body, failing the test on an error or a status
+// other than 200.
+func get(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %d %s (%v), want 200", url, resp.StatusCode, body, err)
+	}
+	return body
 }
 
 // rollbacks continues TestDeployBlueGreen on its service (revision 3
