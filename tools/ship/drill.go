@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -425,9 +426,19 @@ func (p *probe) baseline(ctx context.Context, limit time.Duration) error {
 		why = fmt.Sprintf("answers came from %v, not %s", st.ByRevision, p.good)
 	case strings.Contains(why, "without a revision"):
 		next = "the drill tells revisions apart by the JSON of GET /, whose ecs.family and ecs.revision the sample app sets from the ECS task metadata; pass --url with a path that answers so"
+	case st.Failed == st.Total && isNamedHost(p.url):
+		// A load balancer's DNS name that does not resolve here: a local
+		// cloud of one's own (AWS_ENDPOINT_URL), or an internal ALB.
+		next += ", or set HTTP_PROXY to a proxy that reaches the load balancer by its DNS name (a localcloud prints its VPC proxy's HTTP_PROXY=… when it starts)"
 	}
 	return fmt.Errorf("send the drill's traffic to %s: %d requests in %s and none answered by the running revision %s (%s); nothing was deployed: %s",
 		p.url, st.Total, limit.Round(time.Second), p.good, why, next)
+}
+
+// isNamedHost reports whether a URL's host is a name, not an IP address.
+func isNamedHost(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Hostname() != "" && net.ParseIP(u.Hostname()) == nil
 }
 
 // waitFor polls ok until it holds, limit passes or ctx ends.

@@ -294,6 +294,17 @@ func TestProbeBaseline(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "200 OK without a revision") || !strings.Contains(err.Error(), "ecs.revision") {
 		t.Errorf("baseline against an app that does not say its revision = %v, want an error saying what the drill reads", err)
 	}
+	// A load balancer name that resolves nowhere (.onion never resolves in
+	// Go): HTTP_PROXY is the way through, besides --url.
+	err = newProbe("http://shipyard-local-1.elb.onion/", maxDrillRPS, revisionID{"web", "3"}, revisionID{}).baseline(context.Background(), 500*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "--url") || !strings.Contains(err.Error(), "HTTP_PROXY") {
+		t.Errorf("baseline against a name that does not resolve = %v, want an error saying --url or HTTP_PROXY", err)
+	}
+	closed := freeAddr(t) // nothing listens there
+	if err := newProbe("http://"+closed+"/", maxDrillRPS, revisionID{"web", "3"}, revisionID{}).baseline(context.Background(), 500*time.Millisecond); err == nil ||
+		!strings.Contains(err.Error(), "--url") || strings.Contains(err.Error(), "HTTP_PROXY") {
+		t.Errorf("baseline against an IP address nothing listens on = %v, want --url and no word of HTTP_PROXY", err)
+	}
 	srv2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"ecs":{"family":"web","revision":"3"}}`)
 	}))
