@@ -1,11 +1,8 @@
 package cloudformation_test
 
 import (
-	"os"
 	"regexp"
 	"testing"
-
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudformation"
 )
 
 // ciBootstrapGolden is the platform's bootstrap stack with a ci section: a
@@ -16,15 +13,7 @@ const ciBootstrapGolden = "../../../../platform/stack/testdata/ci-bootstrap.json
 // resources, so ship up works locally with a ci section.
 func TestCIBootstrapTemplate(t *testing.T) {
 	t.Parallel()
-	var schemas *cloudformation.Schemas
-	if _, err := os.Stat(sharedSchemas); err == nil {
-		s, err := cloudformation.LoadSchemas(sharedSchemas)
-		if err != nil {
-			t.Fatal(err)
-		}
-		schemas = s
-	}
-	e := newEnv(t, envOptions{schemas: schemas})
+	e := newEnv(t, envOptions{schemas: registrySchemas(t)})
 	st := e.createStack("shipyard-production-bootstrap", readGolden(t, ciBootstrapGolden), nil)
 	if got := string(st.StackStatus); got != "CREATE_COMPLETE" {
 		t.Fatalf("stack status = %s, want CREATE_COMPLETE; events:\n%s", got, e.failures("shipyard-production-bootstrap"))

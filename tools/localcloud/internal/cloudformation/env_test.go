@@ -45,6 +45,21 @@ import (
 // sharedSchemas is where the registry schemas sit beside the repository.
 const sharedSchemas = "../../../../../shared/cfn-schemas"
 
+// registrySchemas loads the registry schemas beside the repository, or
+// gives nil, so that properties are not validated, where there are none.
+func registrySchemas(t *testing.T) *cloudformation.Schemas {
+	t.Helper()
+	if _, err := os.Stat(sharedSchemas); err != nil {
+		t.Logf("no registry schemas at %s: properties are not validated in this run", sharedSchemas)
+		return nil
+	}
+	s, err := cloudformation.LoadSchemas(sharedSchemas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // env is localcloud with CloudFormation on a free loopback port, and the SDK
 // clients to drive and inspect it.
 type env struct {

@@ -29,8 +29,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudformation"
 )
 
 // The platform's rendered templates for the local environment (golden files
@@ -121,17 +119,7 @@ func readGolden(t *testing.T, path string) string {
 func TestPlatformTemplates(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
-	var schemas *cloudformation.Schemas
-	if _, err := os.Stat(sharedSchemas); err == nil {
-		s, err := cloudformation.LoadSchemas(sharedSchemas)
-		if err != nil {
-			t.Fatal(err)
-		}
-		schemas = s
-	} else {
-		t.Logf("no registry schemas at %s: properties are not validated in this run", sharedSchemas)
-	}
-	e := newEnv(t, envOptions{schemas: schemas})
+	e := newEnv(t, envOptions{schemas: registrySchemas(t)})
 
 	boot := e.createStack("shipyard-local-bootstrap", readGolden(t, bootstrapGolden), nil)
 	bo := outputs(boot)
