@@ -104,13 +104,19 @@ type env struct {
 	store  state.Store
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv serves a Lambda backend to an SDK client over HTTP; configure
+// changes the backend's Config before it is made.
+func newEnv(t *testing.T, configure ...func(*lambda.Config)) *env {
 	t.Helper()
 	e := &env{logs: &logSink{}, store: state.Store{Dir: t.TempDir()}}
-	b, err := lambda.New(lambda.Config{
+	cfg := lambda.Config{
 		Clock: clock.New(0.01), Store: e.store, CodeDir: filepath.Join(e.store.Dir, "lambda"), Logs: e.logs,
 		S3: objects{"code/bootstrap.zip": testZip, "code/handler.zip": goZip},
-	})
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	b, err := lambda.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
