@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,6 +110,19 @@ func Compile(ctx context.Context, o Options, out string) error {
 	return nil
 }
 
+// labels adds to base the version and revision labels, where known, then
+// extra, which may override them: the labels both builders set.
+func labels(base map[string]string, version, commit string, extra map[string]string) map[string]string {
+	if version != "" {
+		base[LabelVersion] = version
+	}
+	if commit != "" {
+		base[LabelRevision] = commit
+	}
+	maps.Copy(base, extra)
+	return base
+}
+
 // epoch is the fixed time of every file and of the config, as ko uses, so
 // the digest depends on the contents alone.
 var epoch = time.Unix(0, 0).UTC()
@@ -169,17 +183,7 @@ func Assemble(binary []byte, o Options) (v1.Image, error) {
 	if o.Port > 0 {
 		cf.Config.ExposedPorts = map[string]struct{}{fmt.Sprintf("%d/tcp", o.Port): {}}
 	}
-	labels := map[string]string{LabelTitle: filepath.Base(o.Package)}
-	if o.Version != "" {
-		labels[LabelVersion] = o.Version
-	}
-	if o.Commit != "" {
-		labels[LabelRevision] = o.Commit
-	}
-	for k, v := range o.Labels {
-		labels[k] = v
-	}
-	cf.Config.Labels = labels
+	cf.Config.Labels = labels(map[string]string{LabelTitle: filepath.Base(o.Package)}, o.Version, o.Commit, o.Labels)
 	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
 		return nil, fmt.Errorf("assemble image: %w", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,23 +91,9 @@ func DockerBuildArgs(o DockerOptions) []string {
 		"--build-arg", "VERSION=" + o.Version,
 		"--build-arg", "COMMIT=" + o.Commit,
 	}
-	labels := map[string]string{}
-	if o.Version != "" {
-		labels[LabelVersion] = o.Version
-	}
-	if o.Commit != "" {
-		labels[LabelRevision] = o.Commit
-	}
-	for k, v := range o.Labels {
-		labels[k] = v
-	}
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		args = append(args, "--label", k+"="+labels[k])
+	l := labels(map[string]string{}, o.Version, o.Commit, o.Labels)
+	for _, k := range slices.Sorted(maps.Keys(l)) {
+		args = append(args, "--label", k+"="+l[k])
 	}
 	// --load: a builder other than the engine's own (docker-container)
 	// keeps the result in its cache unless told to load it.
