@@ -2,10 +2,7 @@ package image_test
 
 import (
 	"errors"
-	"io"
-	"log"
 	"net"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +11,6 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/shipyard-ecs/shipyard/platform/image"
@@ -126,25 +121,11 @@ func TestLoadSavedPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer srv.Close()
-	repo := strings.TrimPrefix(srv.URL, "http://") + "/shipyard-local"
-	pub, err := image.Publisher{}.Publish(ctx, img, repo, "v1")
+	pub, err := image.Publisher{}.Publish(ctx, img, newRegistry(t)+"/shipyard-local", "v1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := name.NewDigest(pub.Ref)
-	if err != nil {
-		t.Fatalf("Publish().Ref = %q, not a digest reference: %v", pub.Ref, err)
-	}
-	pulled, err := remote.Image(ref)
-	if err != nil {
-		t.Fatalf("pull %s: %v", pub.Ref, err)
-	}
-	cf, err := pulled.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pulled, cf := pull(t, pub.Ref)
 	if cf.Architecture != "arm64" || cf.Config.User != image.NonRoot || !slices.Equal(cf.Config.Entrypoint, []string{image.Entrypoint}) {
 		t.Errorf("pulled image config = %s, user %q, entrypoint %q; want arm64, %s, [%s]", cf.Architecture, cf.Config.User, cf.Config.Entrypoint, image.NonRoot, image.Entrypoint)
 	}

@@ -43,9 +43,7 @@ func TestBuildPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer srv.Close()
-	repo := strings.TrimPrefix(srv.URL, "http://") + "/shipyard-local"
+	repo := newRegistry(t) + "/shipyard-local"
 	pub, err := image.Publisher{}.Publish(ctx, img, repo, "v1.2.3-dirty")
 	if err != nil {
 		t.Fatal(err)
@@ -61,18 +59,7 @@ func TestBuildPublish(t *testing.T) {
 		t.Errorf("Publish().Size = %d, want between 1 byte and 20 MB", pub.Size)
 	}
 
-	ref, err := name.NewDigest(pub.Ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pulled, err := remote.Image(ref)
-	if err != nil {
-		t.Fatalf("pull %s: %v", pub.Ref, err)
-	}
-	cf, err := pulled.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pulled, cf := pull(t, pub.Ref)
 	checks := []struct{ what, got, want string }{
 		{"user", cf.Config.User, "65532:65532"},
 		{"entrypoint", strings.Join(cf.Config.Entrypoint, " "), "/app"},
@@ -133,6 +120,34 @@ func TestBuildError(t *testing.T) {
 	if _, err := image.Build(ctx, o, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "build ./nonexistent") {
 		t.Errorf("Build(nonexistent package) error = %v, want it to name the package", err)
 	}
+}
+
+// newRegistry serves an in-process registry until the test ends and
+// returns its host.
+func newRegistry(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// pull fetches the image a digest reference (Publish's Ref) names, with
+// its config.
+func pull(t *testing.T, ref string) (v1.Image, *v1.ConfigFile) {
+	t.Helper()
+	d, err := name.NewDigest(ref)
+	if err != nil {
+		t.Fatalf("Publish().Ref = %q, not a digest reference: %v", ref, err)
+	}
+	img, err := remote.Image(d)
+	if err != nil {
+		t.Fatalf("pull %s: %v", ref, err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img, cf
 }
 
 func extractApp(t *testing.T, img v1.Image) string {
@@ -220,9 +235,7 @@ func TestTag(t *testing.T) {
 }
 
 func TestResolve(t *testing.T) {
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer srv.Close()
-	repo := strings.TrimPrefix(srv.URL, "http://") + "/app"
+	repo := newRegistry(t) + "/app"
 	img, err := image.Assemble([]byte("#!binary"), options())
 	if err != nil {
 		t.Fatal(err)
