@@ -87,9 +87,9 @@ func badInput(ctx context.Context, t *testing.T, c *cloud, cfg aws.Config) {
 	}
 }
 
-// missingImage deploys an image reference the registry does not have: exit
-// 2 naming it, and no task definition registered, the service on the same
-// one, no ledger write.
+// missingImage deploys an image reference the registry does not have, and
+// rolls back to a revision never registered: exit 2 naming it, and no task
+// definition registered, the service on the same one, no ledger write.
 func missingImage(ctx context.Context, t *testing.T, cfg aws.Config, spec platform.Spec, mpath, repo string) {
 	t.Helper()
 	ecsc := ecs.NewFromConfig(cfg)
@@ -122,5 +122,14 @@ func missingImage(ctx context.Context, t *testing.T, cfg aws.Config, spec platfo
 	}
 	if after := look(); after != before {
 		t.Errorf("ship deploy of a missing image changed task definitions, service or ledger:\n before %s\n after  %s", before, after)
+	}
+	// A rollback to a revision that was never registered is as much a
+	// usage error, and changes as little.
+	stdout, stderr, code = shipExec(t, env, "rollback", "--manifest", mpath, "--to", "99")
+	if code != exitUsage || !strings.Contains(stderr, "--to 99: no such task definition") || !strings.Contains(stderr, "ship history") {
+		t.Errorf("ship rollback --to 99: exit %d, want %d naming the revision and ship history\nstdout:\n%s\nstderr:\n%s", code, exitUsage, stdout, stderr)
+	}
+	if after := look(); after != before {
+		t.Errorf("ship rollback to a missing revision changed task definitions, service or ledger:\n before %s\n after  %s", before, after)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/spf13/cobra"
 
 	"github.com/shipyard-ecs/shipyard/platform/deploy"
@@ -92,6 +94,17 @@ func (a *app) rollback(ctx context.Context, f rollbackFlags) error {
 		}
 		to = good.TaskDefinition
 		a.logger.Info("rolling back to the last good revision", "from", current, "to", to)
+	}
+	if f.to != "" {
+		// A revision that does not exist is the user's mistake, said
+		// before anything changes.
+		if _, err := e.Tasks.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(to)}); err != nil {
+			var ce *ecstypes.ClientException
+			if errors.As(err, &ce) {
+				return usagef("--to %s: no such task definition (%s); ship history lists the revisions deployed", f.to, aws.ToString(ce.Message))
+			}
+			return fmt.Errorf("describe task definition %s: %w", to, err)
+		}
 	}
 	started, err := e.Start(ctx, to)
 	if err != nil {
