@@ -217,9 +217,13 @@ func (a *app) image(ctx context.Context, t *target, ref, builder, pkgDir string,
 		if err != nil {
 			return "", "", err
 		}
+		given := ref
 		ref, err := image.Publisher{Auth: auth}.Resolve(ctx, ref)
 		if errors.Is(err, image.ErrImageNotFound) {
 			return "", "", usageError{err}
+		}
+		if err != nil && onDockerHub(given) {
+			return "", "", fmt.Errorf("%w; --image %s names Docker Hub: for the environment's repository give the whole reference, REPOSITORY_URI:TAG (ship status shows the running image's)", err, given)
 		}
 		if err != nil {
 			return "", "", err
@@ -258,6 +262,17 @@ func (a *app) image(ctx context.Context, t *target, ref, builder, pkgDir string,
 	}
 	imageEvent(p, builder, built.goos, built.goarch, published, built.took, time.Since(pushStart))
 	return published.Ref, published.Digest, nil
+}
+
+// onDockerHub reports whether an image reference names no registry, which
+// makes it Docker Hub's: the first path element of a registry has a dot or
+// a port, or is localhost.
+func onDockerHub(ref string) bool {
+	first, _, found := strings.Cut(ref, "/")
+	if !found {
+		return true
+	}
+	return first != "localhost" && !strings.ContainsAny(first, ".:") || first == "docker.io" || first == "index.docker.io"
 }
 
 // platformOf is the image's platform: the task definition's architecture

@@ -112,3 +112,23 @@ func TestPrinter(t *testing.T) {
 		t.Errorf("json outcome line = %+v, want the alarm rollback with exit %d", outcome, deploy.ExitAlarm)
 	}
 }
+
+func TestOnDockerHub(t *testing.T) {
+	tests := []struct {
+		ref  string
+		want bool
+	}{
+		{"nope:1", true},
+		{"library/nginx:1", true},
+		{"docker.io/library/nginx:1", true},
+		{"123456789012.dkr.ecr.us-east-1.amazonaws.com/shipyard-production:v1", false},
+		{"127.0.0.1:4566/shipyard-local@sha256:aa", false},
+		{"localhost/app:1", false},
+		{"ghcr.io/acme/app:1", false},
+	}
+	for _, tt := range tests {
+		if got := onDockerHub(tt.ref); got != tt.want {
+			t.Errorf("onDockerHub(%q) = %v, want %v", tt.ref, got, tt.want)
+		}
+	}
+}
