@@ -53,9 +53,9 @@ the bucket) is deleted too, so that nothing is left behind.
 The deployment ledger, the environment's deployment history, goes with it:
 ship history --output json keeps a copy.
 
-On a terminal, destroy lists what it will delete and asks for the
+destroy lists what it will delete and, on a terminal, asks for the
 environment's name; --yes skips the question, and without a terminal it is
-required. An environment with loadBalancer.deletionProtection is refused:
+required (with nothing to delete, nothing is asked). An environment with loadBalancer.deletionProtection is refused:
 turn it off in ship.yaml and run ship up first. For the local environment,
 destroy does not start the local cloud: when it is not running there is
 nothing to destroy.`,
@@ -134,11 +134,6 @@ func (a *app) destroy(ctx context.Context, f destroyFlags) error {
 		return usagef("environment %s has loadBalancer.deletionProtection, which keeps its load balancer, ledger, images and artifacts; "+
 			"set it to false in %s, run ship up --env %s, then ship destroy again", spec.Env, a.manifestPath, spec.Env)
 	}
-	interactive := isTerminal(a.stdout) && a.stdin != nil && isTerminalReader(a.stdin)
-	if !f.yes && !interactive {
-		return usagef("ship destroy deletes environment %s and everything in it, its deployment history too; "+
-			"without a terminal to confirm on, pass --yes", spec.Env)
-	}
 	if spec.Env == localEnv && a.getenv("AWS_ENDPOINT_URL") == "" {
 		if _, ok := a.localRunning(ctx); !ok {
 			fmt.Fprintf(a.stdout, "the local cloud is not running: nothing to destroy (it keeps its state in %s; "+
@@ -176,6 +171,13 @@ func (a *app) destroy(ctx context.Context, f destroyFlags) error {
 		return nil
 	}
 	d.show(est)
+	// Asked after the survey: with nothing to destroy there is nothing to
+	// confirm, and the list above says what --yes would delete.
+	interactive := isTerminal(a.stdout) && a.stdin != nil && isTerminalReader(a.stdin)
+	if !f.yes && !interactive {
+		return usagef("ship destroy deletes environment %s and everything in it, its deployment history too; "+
+			"without a terminal to confirm on, pass --yes", spec.Env)
+	}
 	if !f.yes {
 		fmt.Fprintf(a.stdout, "type the environment's name (%s) to destroy it: ", spec.Env)
 		line, _ := bufio.NewReader(a.stdin).ReadString('\n')

@@ -9,9 +9,10 @@ import (
 )
 
 // TestDestroyRefusesOrHasNothing covers what ship destroy decides before it
-// talks to any cloud: a protected environment is refused, so is a run
-// without a terminal or --yes, and the local environment whose local cloud
-// is not running has nothing to destroy, without starting it.
+// talks to any cloud: a protected environment is refused, and the local
+// environment whose local cloud is not running has nothing to destroy,
+// without starting it, and so nothing to confirm with --yes either
+// (TestEnvironmentLifecycle refuses a run without a terminal or --yes).
 func TestDestroyRefusesOrHasNothing(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL", "")
 	mpath := writeManifest(t, `name: shipyard
@@ -31,7 +32,7 @@ environments:
 		want string
 	}{
 		{"protected", []string{"--env", "production", "--yes"}, exitUsage, "deletionProtection"},
-		{"no terminal, no --yes", []string{"--env", "local"}, exitUsage, "pass --yes"},
+		{"no terminal, no --yes, nothing to destroy", []string{"--env", "local"}, exitOK, "nothing to destroy"},
 		{"local cloud not running", []string{"--env", "local", "--yes"}, exitOK, "nothing to destroy"},
 		{"unknown environment", []string{"--env", "nowhere", "--yes"}, exitUsage, "no such environment"},
 	}
