@@ -45,71 +45,79 @@ BUILD   := CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)'
 
 .PHONY: help
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@awk 'BEGIN { FS = ":.*## " } /^##@ / { printf "\n%s\n", substr($$0, 5); next } /^[a-z-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-.PHONY: run
-run: ## run the app on :5000 (PORT and HOST override)
-	$(BUILD) -o bin/app ./services/app
-	./bin/app
+##@ Deploy and operate (ENV=local by default: the local cloud, started on demand)
 
-.PHONY: bench
-bench: ## benchmarks: the app under load against a plain net/http baseline, deploywatch per event, cold start and binary size, ship's image build+push against ko (docs/performance.md)
-	$(BUILD) -o bin/app ./services/app
-	$(BUILD) -o bin/baseline ./tools/loadgen/cmd/baseline
-	go run ./tools/loadgen/cmd/bench -app bin/app -baseline bin/baseline $(BENCHFLAGS)
-	go test -run '^$$' -bench . -benchtime 200x ./lambdas/deploywatch/...
-	$(MAKE) bench-ship
-
-.PHONY: bench-ship
-bench-ship: $(KO) ## ship deploy's build+push against ko build to the same local registry, image sizes, ship's overhead per deploy
+# What the deploy targets run: ship, and the localcloud binary ship starts
+# beside it. ship builds the app's image and the deploywatch package from
+# source itself, so they need nothing else from bin/.
+.PHONY: ship-bins
+ship-bins:
 	$(BUILD) -o bin/ship ./tools/ship
 	$(BUILD) -o bin/localcloud ./tools/localcloud
-	go run ./tools/ship/cmd/shipbench -ship bin/ship -localcloud bin/localcloud -ko $(KO) $(SHIPBENCHFLAGS)
 
 # The environment the deploy targets act on (ship.yaml); local runs on the
 # local cloud, which ship starts in the background when it is not running.
 ENV ?= local
 
 .PHONY: deploy
-deploy: build ## the main job: ship up (a no-op when nothing changed), then a blue/green ship deploy (ENV=local)
+deploy: ship-bins ## the main job: ship up (the stacks and the service; afterwards only what changed), then a blue/green ship deploy
 	./bin/ship up --yes --env $(ENV)
 	./bin/ship deploy --env $(ENV)
 
 .PHONY: up
-up: build ## create or update the stacks and the service (asks first on a terminal)
+up: ship-bins ## create or update the stacks and the service (asks first on a terminal)
 	./bin/ship up --env $(ENV)
 
 .PHONY: plan
-plan: build ## show what ship up would change, without changing it
+plan: ship-bins ## show what ship up would change, without changing it
 	./bin/ship plan --env $(ENV)
 
 .PHONY: status
-status: build ## the running revision, tasks, weights, alarms and any deployment in flight
+status: ship-bins ## the running revision, tasks, weights, alarms and any deployment in flight
 	./bin/ship status --env $(ENV)
 
 .PHONY: history
-history: build ## past deployments from the ledger
+history: ship-bins ## past deployments from the ledger
 	./bin/ship history --env $(ENV)
 
 .PHONY: rollback
-rollback: build ## stop the deployment in flight, or redeploy the last good revision
+rollback: ship-bins ## stop the deployment in flight, or redeploy the last good revision
 	./bin/ship rollback --env $(ENV)
 
 .PHONY: drill
-drill: build ## deploy the running revision with a fault (FAULT=health|errors|latency|crash) and check it is caught and rolled back
+drill: ship-bins ## deploy the running revision with a fault (FAULT=health|errors|latency|crash) and check it is caught and rolled back
 	./bin/ship drill --env $(ENV) --fault $(or $(FAULT),health)
 
 .PHONY: logs
-logs: build ## the app's logs, merged across tasks, followed (Ctrl-C ends; SINCE=1h, REVISION=N)
+logs: ship-bins ## the app's logs, merged across tasks, followed (Ctrl-C ends; SINCE=1h, REVISION=N)
 	./bin/ship logs --env $(ENV) -f --since $(or $(SINCE),10m) $(if $(REVISION),--revision $(REVISION))
 
 .PHONY: destroy
-destroy: build ## delete the environment: service, stacks, images, ledger (asks first; YES=1 skips)
+destroy: ship-bins ## delete the environment: service, stacks, images, ledger (asks first; YES=1 skips)
 	./bin/ship destroy --env $(ENV) $(if $(YES),--yes)
 
+##@ The local cloud (docs/localcloud.md; one per checkout, in .localcloud/)
+
+# make local-up starts it with other ports, for a second checkout on the same
+# machine: LOCAL_ADDR (default 127.0.0.1:4566), LOCAL_PORT_OFFSET (listener
+# port P is served on P+offset, default 8000), TIME_SCALE (default 0.1). The
+# deploy targets then use the one running; with none running they start one
+# with the defaults.
+.PHONY: local-up
+local-up: ship-bins ## start the local cloud (LOCAL_ADDR=127.0.0.1:4566 LOCAL_PORT_OFFSET=8000 TIME_SCALE=0.1; change them for a second checkout)
+	./bin/ship local up $(if $(LOCAL_ADDR),--addr $(LOCAL_ADDR)) $(if $(LOCAL_PORT_OFFSET),--listener-port-offset $(LOCAL_PORT_OFFSET)) $(if $(TIME_SCALE),--time-scale $(TIME_SCALE))
+
+.PHONY: local-status
+local-status: ship-bins ## whether the local cloud runs: address, pid, time scale, listener port offset, log, state
+	./bin/ship local status
+
 .PHONY: local-down
-local-down: build ## stop the local cloud ship started (its state stays in .localcloud/)
+local-down: ship-bins ## stop the local cloud and its tasks (its state stays: rm -rf .localcloud for a fresh one)
 	./bin/ship local down
+
+##@ Develop
 
 .PHONY: build
 build: ## build every binary into bin/
@@ -120,6 +128,11 @@ build: ## build every binary into bin/
 # uploads (platform/bundle; its TestMakefileBuildsLikeBundle keeps the flags
 # in step). lambda.norpc drops the unused Go-runtime RPC server (20 MB → 14 MB).
 	CGO_ENABLED=0 GOOS=linux go build -trimpath -tags lambda.norpc -ldflags '$(LDFLAGS)' -o bin/deploywatch/bootstrap ./lambdas/deploywatch
+
+.PHONY: run
+run: ## build and run the app on :5000 (PORT, HOST, APP_FAULT from the environment; services/app/README.md)
+	$(BUILD) -o bin/app ./services/app
+	./bin/app
 
 # dynalite, the Node.js DynamoDB that the ledger suite also runs against
 # (TestLedgerOnDynalite), pinned by its package-lock.json. make test
@@ -219,5 +232,21 @@ image: ## build the app's container image with Docker (ship deploy builds it wit
 	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t shipyard/app:$(VERSION) .
 
 .PHONY: clean
-clean: ## remove build outputs
+clean: ## remove bin/ (the local cloud's state stays in .localcloud/)
 	rm -rf bin
+
+##@ Measure (docs/performance.md)
+
+.PHONY: bench
+bench: ## benchmarks: the app under load against a plain net/http baseline, deploywatch per event, cold start and binary size, ship's image build+push against ko (docs/performance.md)
+	$(BUILD) -o bin/app ./services/app
+	$(BUILD) -o bin/baseline ./tools/loadgen/cmd/baseline
+	go run ./tools/loadgen/cmd/bench -app bin/app -baseline bin/baseline $(BENCHFLAGS)
+	go test -run '^$$' -bench . -benchtime 200x ./lambdas/deploywatch/...
+	$(MAKE) bench-ship
+
+.PHONY: bench-ship
+bench-ship: $(KO) ## ship deploy's build+push against ko build to the same local registry, image sizes, ship's overhead per deploy
+	$(BUILD) -o bin/ship ./tools/ship
+	$(BUILD) -o bin/localcloud ./tools/localcloud
+	go run ./tools/ship/cmd/shipbench -ship bin/ship -localcloud bin/localcloud -ko $(KO) $(SHIPBENCHFLAGS)
