@@ -22,16 +22,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/shipyard-ecs/shipyard/platform"
+	"github.com/shipyard-ecs/shipyard/platform/bundle"
 	"github.com/shipyard-ecs/shipyard/platform/ledger"
 	"github.com/shipyard-ecs/shipyard/platform/ledger/ledgertest"
 )
 
 func TestMain(m *testing.M) { ledgertest.Main(m) }
 
-// defaultTags build the bootstrap as the Makefile does for Lambda: without
-// aws-lambda-go's RPC mode, which only the retired go1.x runtime used (it
-// brings net/rpc and encoding/gob, a third of the binary).
-const defaultTags = "lambda.norpc"
+// defaultTags build the bootstrap as the Makefile and ship up do for
+// Lambda (platform/bundle's Tags): without aws-lambda-go's RPC mode, which
+// only the retired go1.x runtime used (it brings net/rpc and encoding/gob,
+// a third of the binary).
+var defaultTags = strings.Join(bundle.Tags, ",")
 
 // build compiles a package of this module as Lambda does: static, trimmed.
 func build(t testing.TB, pkg, name string) string {

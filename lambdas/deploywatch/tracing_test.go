@@ -31,14 +31,14 @@ import (
 // otlpTags build the bootstrap with the OTLP exporter. grpcnotrace keeps
 // gRPC's golang.org/x/net/trace (and with it text/template, which defeats
 // the linker's dead code elimination) out: 8 MB less.
-var otlpTags = "lambda.norpc,otlp,grpcnotrace"
+var otlpTags = defaultTags + ",otlp,grpcnotrace"
 
 // TestNoOTLPInTheDefaultBuild: the bootstrap as the Makefile builds it has
 // no OTLP exporter, protobuf or gRPC; -tags otlp brings them.
 func TestNoOTLPInTheDefaultBuild(t *testing.T) {
 	t.Parallel()
 	heavy := []string{"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp", "google.golang.org/grpc", "google.golang.org/protobuf/proto"}
-	for _, tags := range []string{"lambda.norpc", otlpTags} {
+	for _, tags := range []string{defaultTags, otlpTags} {
 		out, err := exec.Command("go", "list", "-deps", "-tags", tags, ".").CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list -deps -tags %s: %v\n%s", tags, err, out)
