@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/parser"
+	"go/token"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -49,6 +53,29 @@ func checkBuilder(ctx context.Context, builder string, builds bool) error {
 	default:
 		return usagef("--builder %q: want go (the default: no Docker needed) or docker (the Dockerfile, on a Docker engine)", builder)
 	}
+}
+
+// checkMainPackage refuses a package directory that is not a Go main
+// package's, before anything is built or changed: go build of another
+// package makes an image whose tasks cannot start. flag and given name it
+// as the user did.
+func checkMainPackage(flag, given, dir string) error {
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return usagef("%s %s: no such directory (%s); give the Go main package's directory, relative to ship.yaml's", flag, given, dir)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return fmt.Errorf("list %s: %w", dir, err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		if af, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.PackageClauseOnly); err == nil && af.Name.Name == "main" {
+			return nil
+		}
+	}
+	return usagef("%s %s: not a Go main package (no .go file in %s says package main); give the main package's directory, such as ./services/app", flag, given, dir)
 }
 
 // build builds the app image with the builder; cleanup releases what the

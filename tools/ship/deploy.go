@@ -123,6 +123,11 @@ func (a *app) deploy(ctx context.Context, f deployFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.image == "" && f.builder == builderGo {
+		if err := checkMainPackage("--package", f.pkg, a.rel(f.pkg)); err != nil {
+			return err
+		}
+	}
 	spec := t.spec
 	env := maps.Clone(spec.Task.Environment)
 	if env == nil {

@@ -48,6 +48,7 @@ func TestDeployBadInput(t *testing.T) {
 		{"bad output", []string{"deploy", "--output", "yaml", "--manifest", repoManifest}, "text or json"},
 		{"bad timeout", []string{"status", "--timeout", "0s", "--manifest", repoManifest}, "positive"},
 		{"bad rollback target", []string{"rollback", "--to", "yesterday", "--manifest", repoManifest}, "--to"},
+		{"no lambda package there", []string{"up", "--lambda", "./nope", "--manifest", repoManifest}, "--lambda ./nope: no such directory"},
 		{"no stack yet", []string{"deploy", "--manifest", repoManifest}, "run ship up first"},
 		{"no stack for status", []string{"status", "--manifest", repoManifest}, "run ship up first"},
 		{"no credentials", []string{"deploy", "--env", "production", "--manifest", repoManifest}, "--env local"},
@@ -129,6 +130,30 @@ func TestOnDockerHub(t *testing.T) {
 	for _, tt := range tests {
 		if got := onDockerHub(tt.ref); got != tt.want {
 			t.Errorf("onDockerHub(%q) = %v, want %v", tt.ref, got, tt.want)
+		}
+	}
+}
+
+func TestCheckMainPackage(t *testing.T) {
+	root := filepath.Join("..", "..")
+	tests := []struct {
+		dir  string
+		want string // "" for no error
+	}{
+		{"services/app", ""},
+		{"lambdas/deploywatch", ""},
+		{"nope", "--package nope: no such directory"},
+		{"ship.yaml", "--package ship.yaml: no such directory"},
+		{"platform", "--package platform: not a Go main package"},
+		{"docs", "--package docs: not a Go main package"},
+	}
+	for _, tt := range tests {
+		err := checkMainPackage("--package", tt.dir, filepath.Join(root, tt.dir))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("checkMainPackage(%s) = %v, want nil", tt.dir, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || exitCode(err) != exitUsage):
+			t.Errorf("checkMainPackage(%s) = %v (exit %d), want a usage error saying %q", tt.dir, err, exitCode(err), tt.want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +123,16 @@ func missingImage(ctx context.Context, t *testing.T, cfg aws.Config, spec platfo
 	}
 	if after := look(); after != before {
 		t.Errorf("ship deploy of a missing image changed task definitions, service or ledger:\n before %s\n after  %s", before, after)
+	}
+	// So is a --package that is no Go main package: caught before a build
+	// whose tasks could never start.
+	platformDir, err := filepath.Abs("../../platform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = shipExec(t, env, "deploy", "--manifest", mpath, "--package", platformDir)
+	if code != exitUsage || !strings.Contains(stderr, "not a Go main package") {
+		t.Errorf("ship deploy --package %s: exit %d, want %d saying it is not a main package\nstdout:\n%s\nstderr:\n%s", platformDir, code, exitUsage, stdout, stderr)
 	}
 	// A rollback to a revision that was never registered is as much a
 	// usage error, and changes as little.

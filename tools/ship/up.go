@@ -89,6 +89,9 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := checkMainPackage("--lambda", f.lambda, a.rel(f.lambda)); err != nil {
+		return err
+	}
 	p := newPrinter(a.stdout, f.output)
 	cf := cloudformation.NewFromConfig(cfg)
 	prov := &provision.Provisioner{CF: cf, Events: cf, Logger: a.logger.With("subsystem", "provision"), Poll: a.poll}
@@ -271,6 +274,11 @@ func (a *app) serviceExists(ctx context.Context, t *target) (bool, error) {
 // createService builds and pushes the first image, creates the service and
 // watches its first deployment.
 func (a *app) createService(ctx context.Context, t *target, b *service.Builder, pkgDir, builder string, w watchFlags, p *printer) error {
+	if builder == builderGo {
+		if err := checkMainPackage("--package", pkgDir, pkgDir); err != nil {
+			return err
+		}
+	}
 	git := gitInfo(ctx, pkgDir)
 	ref, _, err := a.image(ctx, t, "", builder, pkgDir, git, p)
 	if err != nil {
