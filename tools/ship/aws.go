@@ -142,6 +142,17 @@ func (t *target) serviceURL() string {
 	return "http://127.0.0.1:" + strconv.Itoa(port+t.local.PortOffset)
 }
 
+// urlNote says how to reach serviceURL when it is a load balancer DNS name
+// in a local cloud ship does not run (AWS_ENDPOINT_URL): such names resolve
+// nowhere, and ship knows neither the listener's loopback port nor the
+// local cloud's VPC proxy. "" otherwise.
+func (t *target) urlNote() string {
+	if t.spec.Env != localEnv || t.local != nil {
+		return ""
+	}
+	return "a load balancer DNS name: reach it through the local cloud's VPC proxy, HTTP_PROXY=… as localcloud prints at start (curl reads only http_proxy), or at the listener's loopback port"
+}
+
 // serviceNotFound turns a missing service into the next step.
 func serviceNotFound(err error) error {
 	if errors.Is(err, deploy.ErrServiceNotFound) {

@@ -206,6 +206,9 @@ func (a *app) watch(ctx context.Context, t *target, arn string, w watchFlags, p 
 	p.outcome(o)
 	if o.Class == deploy.ClassSucceeded && !p.json {
 		fmt.Fprintf(a.stdout, "  url: %s\n", t.serviceURL())
+		if note := t.urlNote(); note != "" {
+			fmt.Fprintf(a.stdout, "       (%s)\n", note)
+		}
 	}
 	return outcomeError(o)
 }

@@ -442,7 +442,7 @@ func TestDeployBlueGreen(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("ship deploy (2) exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"image ", "deployment ", "BAKE_TIME", "SUCCEEDED: SUCCESSFUL", "url: "} {
+	for _, want := range []string{"image ", "deployment ", "BAKE_TIME", "SUCCEEDED: SUCCESSFUL", "url: http://shipyard-local-", "local cloud's VPC proxy"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("ship deploy (2) output lacks %q:\n%s", want, r.stdout)
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/shipyard-ecs/shipyard/platform"
 	"github.com/shipyard-ecs/shipyard/platform/cfn"
 	"github.com/shipyard-ecs/shipyard/platform/manifest"
 	"github.com/shipyard-ecs/shipyard/platform/stack"
@@ -300,4 +301,30 @@ func ruleWeights(t *testing.T, doc []byte, rule string) string {
 		w[tg.TargetGroupArn["Ref"]] = tg.Weight
 	}
 	return fmt.Sprintf("%d/%d", w[stack.LogicalBlueTargetGroup], w[stack.LogicalGreenTargetGroup])
+}
+
+// TestServiceURL: on a local cloud ship runs, the URL is the listener's
+// loopback port; on a local cloud of one's own (AWS_ENDPOINT_URL) it is the
+// stack's DNS name, with a note on how to reach it; elsewhere the stack's.
+func TestServiceURL(t *testing.T) {
+	const dns = "http://shipyard-local-1.us-east-1.elb.amazonaws.com:80"
+	outs := stack.Outputs{stack.OutputServiceURL: dns}
+	local, prod := platform.Spec{Env: localEnv}, platform.Spec{Env: "production"}
+	local.LoadBalancer.ListenerPort, prod.LoadBalancer.ListenerPort = 80, 80
+	tests := []struct {
+		name     string
+		t        target
+		url      string
+		withNote bool
+	}{
+		{"local cloud ship runs", target{spec: local, outputs: outs, local: &localState{PortOffset: 8000}}, "http://127.0.0.1:8080", false},
+		{"own local cloud", target{spec: local, outputs: outs}, dns, true},
+		{"AWS", target{spec: prod, outputs: outs}, dns, false},
+	}
+	for _, tt := range tests {
+		url, note := tt.t.serviceURL(), tt.t.urlNote()
+		if url != tt.url || (note != "") != tt.withNote || tt.withNote && !strings.Contains(note, "VPC proxy") {
+			t.Errorf("%s: serviceURL() = %q, urlNote() = %q; want %q with a note %v", tt.name, url, note, tt.url, tt.withNote)
+		}
+	}
 }

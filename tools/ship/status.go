@@ -51,6 +51,7 @@ type serviceStatus struct {
 	Service        string           `json:"service"`
 	Cluster        string           `json:"cluster"`
 	URL            string           `json:"url"`
+	URLNote        string           `json:"urlNote,omitempty"`
 	TaskDefinition string           `json:"taskDefinition"`
 	Image          string           `json:"image"`
 	Revisions      []revisionStatus `json:"revisions"`
@@ -84,7 +85,7 @@ func (a *app) status(ctx context.Context, f statusFlags) error {
 		return usagef("service %s does not exist in cluster %s; run ship up first", e.Service.Name, e.Service.Cluster)
 	}
 	svc := svcs.Services[i]
-	st := serviceStatus{Service: e.Service.Name, Cluster: e.Service.Cluster, URL: t.serviceURL(), TaskDefinition: aws.ToString(svc.TaskDefinition)}
+	st := serviceStatus{Service: e.Service.Name, Cluster: e.Service.Cluster, URL: t.serviceURL(), URLNote: t.urlNote(), TaskDefinition: aws.ToString(svc.TaskDefinition)}
 	if td, err := e.Tasks.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: svc.TaskDefinition}); err == nil && len(td.TaskDefinition.ContainerDefinitions) > 0 {
 		st.Image = aws.ToString(td.TaskDefinition.ContainerDefinitions[0].Image)
 	}
@@ -125,6 +126,9 @@ func (a *app) printStatus(st serviceStatus) {
 	w := a.stdout
 	fmt.Fprintf(w, "service   %s (cluster %s)\n", st.Service, st.Cluster)
 	fmt.Fprintf(w, "url       %s\n", st.URL)
+	if st.URLNote != "" {
+		fmt.Fprintf(w, "          (%s)\n", st.URLNote)
+	}
 	fmt.Fprintf(w, "revision  %s\n", family(st.TaskDefinition))
 	fmt.Fprintf(w, "image     %s\n", st.Image)
 	for _, r := range st.Revisions {
