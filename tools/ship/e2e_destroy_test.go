@@ -172,7 +172,8 @@ environments:
 // TestEnvironmentLifecycle runs on one localcloud: bad input that changes
 // nothing (a broken manifest, an unknown environment, no credentials),
 // ship up, ship logs (merged, by revision, followed), a deploy of a missing
-// image that changes nothing, ship destroy refused without a terminal,
+// image that changes nothing, SIGINT to a ship deploy process (the
+// deployment goes on), ship destroy refused without a terminal,
 // ship destroy --yes that leaves nothing behind, ship destroy again with
 // nothing to do, and ship up again.
 func TestEnvironmentLifecycle(t *testing.T) {
@@ -230,6 +231,9 @@ func TestEnvironmentLifecycle(t *testing.T) {
 	t.Logf("ship logs took %s", time.Since(lt).Round(time.Millisecond))
 
 	missingImage(ctx, t, cfg, spec, mpath, boot[stack.OutputRepositoryURI])
+	it := time.Now()
+	interruptDeploy(ctx, t, cfg, spec, mpath, append(os.Environ(), "AWS_ENDPOINT_URL="+c.endpoint))
+	t.Logf("SIGINT to ship deploy, then re-attached: %s", time.Since(it).Round(time.Millisecond))
 
 	// Without a terminal and without --yes, destroy refuses and deletes
 	// nothing.
