@@ -212,3 +212,48 @@ func TestWatchEnforcedAlarm(t *testing.T) {
 		})
 	}
 }
+
+// TestLastGoodSkipsDrills: a drill nothing caught succeeds with its fault;
+// the last good revision is the newest successful deployment the ledger
+// does not mark as a drill.
+func TestLastGoodSkipsDrills(t *testing.T) {
+	const (
+		drillArn = "arn:aws:ecs:us-east-1:1:service-deployment/c/web/drill"
+		goodArn  = "arn:aws:ecs:us-east-1:1:service-deployment/c/web/good"
+	)
+	srv := &ecsServer{bodies: map[string]any{
+		"DescribeServices": map[string]any{"services": []any{map[string]any{"serviceName": "web", "status": "ACTIVE",
+			"taskDefinition": "arn:aws:ecs:us-east-1:1:task-definition/web:9"}}},
+		"ListServiceDeployments": map[string]any{"serviceDeployments": []any{
+			map[string]any{"serviceDeploymentArn": goodArn, "status": "SUCCESSFUL", "createdAt": 1.7e9, "targetServiceRevisionArn": "rev-good"},
+			map[string]any{"serviceDeploymentArn": drillArn, "status": "SUCCESSFUL", "createdAt": 1.7e9 + 60, "targetServiceRevisionArn": "rev-drill"},
+		}},
+		// Every revision runs web:7 here: the ARN chosen tells them apart.
+		"DescribeServiceRevisions": map[string]any{"serviceRevisions": []any{map[string]any{"taskDefinition": "arn:aws:ecs:us-east-1:1:task-definition/web:7"}}},
+	}}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	client := ecs.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), BaseEndpoint: aws.String(hs.URL)})
+	tests := []struct {
+		name   string
+		ledger func(ledger.Key) (ledger.Deployment, error)
+		want   string
+	}{
+		{"the drill is marked", func(k ledger.Key) (ledger.Deployment, error) {
+			if k.Arn == drillArn {
+				return ledger.Deployment{Key: k, Initiator: ledger.Initiator{Drill: "errors=0.5"}}, nil
+			}
+			return ledger.Deployment{Key: k}, nil
+		}, "rev-good"},
+		{"no record", func(k ledger.Key) (ledger.Deployment, error) { return ledger.Deployment{}, ledger.ErrNotFound }, "rev-drill"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &deploy.Engine{Service: deploy.Service{Cluster: "c", Name: "web"}, Reader: client, Ledger: ledgerFunc(tt.ledger)}
+			_, good, err := e.LastGood(context.Background())
+			if err != nil || good.Arn != tt.want {
+				t.Errorf("LastGood() = %+v, %v; want the revision %s", good, err, tt.want)
+			}
+		})
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/shipyard-ecs/shipyard/platform/ledger"
 )
 
 // Service names the ECS service and the resources a watch reads, all from
@@ -291,7 +293,8 @@ type Revision struct {
 
 // LastGood is the task definition to roll back to after a finished
 // deployment: the target of the newest successful deployment that does not
-// run the service's current task definition.
+// run the service's current task definition and that the ledger does not
+// mark as a drill (a drill nothing caught succeeds with its fault).
 func (e *Engine) LastGood(ctx context.Context) (current string, good Revision, err error) {
 	svc, err := e.describeService(ctx)
 	if err != nil {
@@ -316,6 +319,9 @@ func (e *Engine) LastGood(ctx context.Context) (current string, good Revision, e
 		return aws.ToTime(b.CreatedAt).Compare(aws.ToTime(a.CreatedAt))
 	})
 	for _, d := range all {
+		if e.drill(ctx, d) {
+			continue
+		}
 		rev, err := e.revision(ctx, aws.ToString(d.TargetServiceRevisionArn))
 		if err != nil {
 			return current, Revision{}, err
@@ -325,6 +331,21 @@ func (e *Engine) LastGood(ctx context.Context) (current string, good Revision, e
 		}
 	}
 	return current, Revision{}, fmt.Errorf("find the last good revision of %s: no successful deployment ran anything but %s; name one with --to", e.Service.Name, current)
+}
+
+// drill reports whether the ledger marks a deployment as a drill's; without
+// a ledger or a record, it is not.
+func (e *Engine) drill(ctx context.Context, d types.ServiceDeploymentBrief) bool {
+	if e.Ledger == nil {
+		return false
+	}
+	rec, err := e.Ledger.Get(ctx, ledger.Key{Cluster: e.Service.Cluster, Service: e.Service.Name,
+		Arn: aws.ToString(d.ServiceDeploymentArn), CreatedAt: aws.ToTime(d.CreatedAt)})
+	if err != nil {
+		e.log().Debug("read a deployment's record from the ledger", "arn", aws.ToString(d.ServiceDeploymentArn), "err", err)
+		return false
+	}
+	return rec.Initiator.Drill != ""
 }
 
 func (e *Engine) revision(ctx context.Context, arn string) (Revision, error) {

@@ -28,7 +28,7 @@ func (a *app) rollbackCommand() *cobra.Command {
 (StopServiceDeployment with ROLLBACK): production traffic returns to the
 revision that served it. With nothing in flight, it redeploys the last good
 revision — the newest successful deployment's task definition other than the
-one running — or the one --to names, as a new blue/green deployment.
+one running, passing over drills (the ledger marks them) — or the one --to names, as a new blue/green deployment.
 
 Either way it watches to the end. Exit codes are ship deploy's; a requested
 rollback that succeeds exits 0.`,
