@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shipyard-ecs/shipyard/lambdas/deploywatch/internal/watch"
+	"github.com/shipyard-ecs/shipyard/platform/ledger"
 )
 
 // emf parses the metric lines a handler wrote, checking that each is a
@@ -97,5 +98,42 @@ func TestDORAMetrics(t *testing.T) {
 	rec, err := w.ledger.Get(context.Background(), w.key(d))
 	if err != nil || !rec.RolledBack() {
 		t.Errorf("ledger record = %+v, %v; want rolled back", rec, err)
+	}
+}
+
+// TestDrillMetricsLeaveDORAOut: a deployment ship marked as a drill is
+// counted under Drill* names, so deployment frequency, change failure rate
+// and time to restore stay about real changes; the fault rides along.
+func TestDrillMetricsLeaveDORAOut(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	w.deploy(1, 1) // B's task cannot start: the deployment stays in flight
+	d := w.waitDeployment(2, "PENDING", "IN_PROGRESS")
+	// ship writes its request, marked as a drill, right after UpdateService.
+	if _, err := w.ledger.Record(context.Background(), ledger.Observation{Key: w.key(d), EventID: "ship-drill", At: time.Now(), Source: "ship",
+		Kind: "requested", Summary: "drill", Initiator: ledger.Initiator{User: "ana", Drill: "errors=0.5"}}); err != nil {
+		t.Fatal(err)
+	}
+	legacy := w.legacyID(1)
+	w.invoke(deploymentEvent("d-1", w.serviceArn(), "SERVICE_DEPLOYMENT_IN_PROGRESS", legacy, "", time.Now()))
+	if a := w.invoke(alarmEvent("d-2", "web-target-5xx", "ALARM", time.Now())); a.Action != "stop-rollback" {
+		t.Fatalf("Invoke(alarm) = %+v, want stop-rollback", a)
+	}
+	w.waitDeployment(2, "ROLLBACK_SUCCESSFUL")
+	w.invoke(deploymentEvent("d-3", w.serviceArn(), "SERVICE_DEPLOYMENT_FAILED", legacy, "rolled back", time.Now()))
+
+	got := emf(t, w.metrics.String(), w.cluster)
+	for _, name := range []string{"DrillStarted", "DrillRolledBack", "DrillTimeToRestore"} {
+		if len(got[name]) != 1 {
+			t.Errorf("metric %s emitted %d times, want once", name, len(got[name]))
+		}
+	}
+	for _, name := range []string{"DeploymentStarted", "DeploymentRolledBack", "TimeToRestore"} {
+		if len(got[name]) != 0 {
+			t.Errorf("metric %s emitted %d times for a drill, want 0: drills stay out of the DORA measures", name, len(got[name]))
+		}
+	}
+	if !strings.Contains(w.metrics.String(), `"drill":"errors=0.5"`) {
+		t.Errorf("drill metrics do not carry the fault:\n%s", w.metrics.String())
 	}
 }

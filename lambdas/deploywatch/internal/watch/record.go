@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -248,22 +249,30 @@ func (h *Handler) record(ctx context.Context, log *slog.Logger, o ledger.Observa
 		return res, err
 	}
 	props := map[string]any{"deploymentArn": o.Arn, "eventId": o.EventID}
+	// A drill's deployment (ship drill marks it in the ledger) is counted
+	// under Drill* names, so the DORA measures — deployment frequency,
+	// change failure rate, time to restore — leave rehearsals out.
+	name := func(n string) string { return n }
+	if drill := cmp.Or(o.Initiator.Drill, res.Before.Initiator.Drill); drill != "" {
+		props["drill"] = drill
+		name = func(n string) string { return "Drill" + strings.TrimPrefix(n, "Deployment") }
+	}
 	for _, st := range res.NewStatuses {
 		switch st {
 		case "IN_PROGRESS":
-			h.metrics.count("DeploymentStarted", props)
+			h.metrics.count(name("DeploymentStarted"), props)
 		case "SUCCESSFUL":
-			h.metrics.count("DeploymentSucceeded", props)
+			h.metrics.count(name("DeploymentSucceeded"), props)
 			if dur := aws.ToTime(d.sd.FinishedAt).Sub(aws.ToTime(d.sd.StartedAt)); d.sd.StartedAt != nil && d.sd.FinishedAt != nil {
-				h.metrics.millis("DeploymentDuration", dur, props)
+				h.metrics.millis(name("DeploymentDuration"), dur, props)
 			}
 		case "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED":
-			h.metrics.count("DeploymentRolledBack", props)
+			h.metrics.count(name("DeploymentRolledBack"), props)
 			if rb := d.sd.Rollback; rb != nil && rb.StartedAt != nil && d.sd.FinishedAt != nil {
-				h.metrics.millis("TimeToRestore", d.sd.FinishedAt.Sub(*rb.StartedAt), props)
+				h.metrics.millis(name("TimeToRestore"), d.sd.FinishedAt.Sub(*rb.StartedAt), props)
 			}
 		case "STOPPED":
-			h.metrics.count("DeploymentStopped", props)
+			h.metrics.count(name("DeploymentStopped"), props)
 		}
 	}
 	if len(res.NewStatuses) > 0 {
