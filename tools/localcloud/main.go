@@ -29,6 +29,7 @@ import (
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudformation"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecs"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/elbv2"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/server"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/taskrun"
@@ -63,8 +64,11 @@ type options struct {
 	timeScale  float64
 	logLevel   slog.Level
 	portOffset int
-	schemas    string
-	vpcProxy   string
+	// strictPorts: a taken listener port fails instead of moving. Default:
+	// on when --listener-port-offset is given explicitly (see parseFlags).
+	strictPorts bool
+	schemas     string
+	vpcProxy    string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -78,6 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.portOffset, "listener-port-offset", 8000, "ALB listener port N is served on loopback port N+`offset` (80 becomes 8080); -1 picks free ports")
 	fs.StringVar(&o.schemas, "schemas", "", "`dir`ectory of CloudFormation registry schemas (AWS_*.json) to validate stack resource properties against")
 	fs.StringVar(&o.vpcProxy, "vpc-proxy", "127.0.0.1:0", "loopback `host:port` of the VPC proxy that functions and tasks get as HTTP_PROXY, so load balancer DNS names reach their listeners (port 0: a free one)")
+	strict := fs.Bool("strict-ports", false, "fail a listener whose port + offset is taken instead of serving it on a free port (default: on when --listener-port-offset is given)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -116,6 +121,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.portOffset < -1 || o.portOffset > 65535 {
 		return usage("--listener-port-offset %d: want -1 or 0..65535", o.portOffset)
 	}
+	// Whoever names an offset expects the listeners on it: a listener that
+	// silently moved elsewhere answers nowhere they look. So an explicit
+	// offset makes ports strict unless --strict-ports=false says otherwise.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	o.strictPorts = *strict || (!set["strict-ports"] && set["listener-port-offset"] && o.portOffset >= 0)
+	if o.strictPorts && o.portOffset < 0 {
+		return usage("--strict-ports with --listener-port-offset -1: free ports are never taken; drop one of them")
+	}
 	for _, a := range []struct{ flag, value, example string }{{"--addr", o.addr, "127.0.0.1:4566"}, {"--vpc-proxy", o.vpcProxy, "127.0.0.1:0"}} {
 		host, _, err := net.SplitHostPort(a.value)
 		if err != nil {
@@ -126,6 +140,19 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 	}
 	return o, nil
+}
+
+// listenError says which address could not be bound and what to do.
+func listenError(flagName, addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		who := ""
+		if flagName == "--addr" {
+			who = fmt.Sprintf(" (curl http://%s/_localcloud/info tells whose)", addr)
+		}
+		return fmt.Errorf("%s is already in use, perhaps by another checkout's local cloud%s; "+
+			"stop it, or start this one elsewhere with %s 127.0.0.1:PORT: %w", addr, who, flagName, err)
+	}
+	return fmt.Errorf("listen on %s (%s): %w", addr, flagName, err)
 }
 
 func isLoopback(host string) bool {
@@ -148,7 +175,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Listen first: the registry's repository URIs name the real address.
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is another localcloud running?)", o.addr, err)
+		return listenError("--addr", o.addr, err)
 	}
 	defer ln.Close()
 	clk := clock.New(o.timeScale)
@@ -159,7 +186,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--schemas: %w", err)
 		}
 	}
-	srv, err := server.New(ctx, server.Config{Logger: log, Clock: clk, Store: store, PortOffset: o.portOffset, Schemas: schemas, VPCProxyAddr: o.vpcProxy})
+	srv, err := server.New(ctx, server.Config{Logger: log, Clock: clk, Store: store, PortOffset: o.portOffset, StrictPorts: o.strictPorts,
+		Version: version, Commit: commit, TimeScale: o.timeScale, Schemas: schemas, VPCProxyAddr: o.vpcProxy})
+	if errors.Is(err, syscall.EADDRINUSE) && errors.Is(err, elbv2.ErrVPCProxyListen) {
+		return listenError("--vpc-proxy", o.vpcProxy, err)
+	}
 	if err != nil {
 		return err
 	}

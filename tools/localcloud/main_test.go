@@ -6,9 +6,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,6 +35,10 @@ func TestParseFlags(t *testing.T) {
 		{"defaults", nil, options{addr: "127.0.0.1:4566", stateDir: filepath.Join(wd, ".localcloud"), timeScale: 1, logLevel: slog.LevelInfo, portOffset: 8000, vpcProxy: "127.0.0.1:0"}, false},
 		{"all set", []string{"--addr", "localhost:5000", "--state", "/tmp/s", "--time-scale", "0.05", "--log-level", "debug", "--listener-port-offset", "-1", "--vpc-proxy", "127.0.0.1:4580"},
 			options{addr: "localhost:5000", stateDir: "/tmp/s", timeScale: 0.05, logLevel: slog.LevelDebug, portOffset: -1, vpcProxy: "127.0.0.1:4580"}, false},
+		{"explicit offset is strict", []string{"--listener-port-offset", "9000"}, options{addr: "127.0.0.1:4566", stateDir: filepath.Join(wd, ".localcloud"), timeScale: 1, logLevel: slog.LevelInfo, portOffset: 9000, strictPorts: true, vpcProxy: "127.0.0.1:0"}, false},
+		{"explicit offset, not strict", []string{"--listener-port-offset", "9000", "--strict-ports=false"}, options{addr: "127.0.0.1:4566", stateDir: filepath.Join(wd, ".localcloud"), timeScale: 1, logLevel: slog.LevelInfo, portOffset: 9000, vpcProxy: "127.0.0.1:0"}, false},
+		{"strict default offset", []string{"--strict-ports"}, options{addr: "127.0.0.1:4566", stateDir: filepath.Join(wd, ".localcloud"), timeScale: 1, logLevel: slog.LevelInfo, portOffset: 8000, strictPorts: true, vpcProxy: "127.0.0.1:0"}, false},
+		{"strict free ports", []string{"--strict-ports", "--listener-port-offset", "-1"}, options{}, true},
 		{"relative state", []string{"--state", "a/../b"}, options{addr: "127.0.0.1:4566", stateDir: filepath.Join(wd, "b"), timeScale: 1, logLevel: slog.LevelInfo, portOffset: 8000, vpcProxy: "127.0.0.1:0"}, false},
 		{"vpc proxy not loopback", []string{"--vpc-proxy", "0.0.0.0:3128"}, options{}, true},
 		{"vpc proxy no port", []string{"--vpc-proxy", "127.0.0.1"}, options{}, true},
@@ -98,5 +104,24 @@ func TestRun(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("run did not return after cancel")
+	}
+}
+
+// TestRunAddrInUse: when the API address is taken (another checkout's local
+// cloud), run fails at once, naming the address and the flag to change.
+func TestRunAddrInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	var stdout strings.Builder
+	err = run(context.Background(), []string{"--addr", addr, "--state", t.TempDir(), "--listener-port-offset", "-1"}, &stdout, io.Discard)
+	if !errors.Is(err, syscall.EADDRINUSE) || !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "--addr") || !strings.Contains(err.Error(), "/_localcloud/info") {
+		t.Fatalf("run with %s taken = %v, want EADDRINUSE naming the address, --addr and /_localcloud/info", addr, err)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout = %q, want nothing: no banner for a localcloud that is not running", stdout.String())
 	}
 }

@@ -3,7 +3,8 @@
 //
 //   - Every listener is a reverse proxy on loopback, on the listener's port
 //     plus Config.PortOffset (80 → 8080), or a free port when the offset is -1
-//     or the mapped port is taken. ListenerAddr tells where.
+//     or the mapped port is taken (with Config.StrictPorts a taken port is an
+//     error instead). ListenerAddr and Listeners tell where.
 //   - Requests are matched against the listener's rules by priority
 //     (path-pattern, host-header, http-header, http-request-method,
 //     query-string, source-ip), then the default rule; a forward action picks
@@ -32,6 +33,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -92,6 +94,10 @@ type Config struct {
 	// PortOffset: a listener on port P is served on 127.0.0.1:P+PortOffset;
 	// -1 serves every listener on a free port.
 	PortOffset int
+	// StrictPorts makes a taken port+offset an error (CreateListener and
+	// ModifyListener answer InvalidConfigurationRequest, New fails) instead
+	// of serving the listener on a free port.
+	StrictPorts bool
 	// Host is the loopback address proxies bind; default 127.0.0.1.
 	Host string
 }
@@ -292,6 +298,14 @@ func New(cfg Config) (*Backend, error) {
 		for _, l := range snap.Listeners {
 			b.listeners[l.ARN] = l
 			if err := b.startProxyLocked(l); err != nil {
+				if errors.Is(err, ErrPortTaken) {
+					// Strict: fail loudly rather than serve where nobody looks.
+					for _, p := range b.proxies {
+						p.close()
+					}
+					b.cancel()
+					return nil, fmt.Errorf("restore elbv2: %w", err)
+				}
 				b.log.Error("restart listener", "listener", l.ARN, "err", err)
 			}
 		}
@@ -628,6 +642,54 @@ func (b *Backend) ListenerAddr(listenerARN string) (string, error) {
 		return "", notFound(CodeListenerNotFound, "listeners")
 	}
 	return p.addr, nil
+}
+
+// ListenerInfo is where one listener is served, as GET /_localcloud/info
+// reports it.
+type ListenerInfo struct {
+	LoadBalancerARN  string
+	LoadBalancerName string
+	DNSName          string
+	ListenerARN      string
+	Protocol         string
+	Port             int32
+	// Addr is the loopback host:port actually served; "" when the listener
+	// could not be served (see the log).
+	Addr string
+	// Binding is BindingOffset, BindingFallback or BindingFree; "" when not
+	// served.
+	Binding string
+	// OffsetAddr is the host:port port + offset names ("" with offset -1);
+	// it differs from Addr when Binding is BindingFallback.
+	OffsetAddr string
+}
+
+// Listeners lists every listener and where it is served, by load balancer
+// name, then port.
+func (b *Backend) Listeners() []ListenerInfo {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make([]ListenerInfo, 0, len(b.listeners))
+	for _, l := range b.listeners {
+		li := ListenerInfo{LoadBalancerARN: l.LBARN, ListenerARN: l.ARN, Protocol: l.Protocol, Port: l.Port}
+		if lb, ok := b.lbs[l.LBARN]; ok {
+			li.LoadBalancerName, li.DNSName = lb.Name, lb.DNSName
+		}
+		if p, ok := b.proxies[l.ARN]; ok {
+			li.Addr, li.Binding, li.OffsetAddr = p.addr, p.binding, p.offsetAddr
+		}
+		out = append(out, li)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].LoadBalancerName != out[j].LoadBalancerName {
+			return out[i].LoadBalancerName < out[j].LoadBalancerName
+		}
+		if out[i].LoadBalancerARN != out[j].LoadBalancerARN {
+			return out[i].LoadBalancerARN < out[j].LoadBalancerARN
+		}
+		return out[i].Port < out[j].Port
+	})
+	return out
 }
 
 // tgLoadBalancersLocked lists the load balancers whose listeners or rules

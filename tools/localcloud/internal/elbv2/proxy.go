@@ -24,20 +24,53 @@ const namespace = "AWS/ApplicationELB"
 type proxy struct {
 	srv  *http.Server
 	addr string
+	// binding says how addr was chosen: BindingOffset, BindingFallback or
+	// BindingFree.
+	binding string
+	// offsetAddr is the address port + offset named, when there is one.
+	offsetAddr string
 }
 
 func (p *proxy) close() { p.srv.Close() }
 
+// How a listener's loopback address was chosen, as ListenerInfo.Binding
+// reports it.
+const (
+	// BindingOffset: the listener's port plus Config.PortOffset.
+	BindingOffset = "offset"
+	// BindingFallback: that port was taken, so a free one serves instead.
+	BindingFallback = "fallback"
+	// BindingFree: Config.PortOffset is -1 (or port + offset is past 65535),
+	// so every listener gets a free port.
+	BindingFree = "free"
+)
+
+// ErrPortTaken is returned, with StrictPorts, when a listener's port plus
+// the offset is already in use.
+var ErrPortTaken = errors.New("listener port taken")
+
 // startProxyLocked binds the listener's loopback port (port + offset, or a
-// free one when that is taken or the offset is -1) and serves it.
+// free one when that is taken or the offset is -1) and serves it. With
+// StrictPorts a taken port is an error instead.
 func (b *Backend) startProxyLocked(l *listener) error {
-	port := 0
+	lbName := ""
+	if lb, ok := b.lbs[l.LBARN]; ok {
+		lbName = lb.Name
+	}
+	port, binding, offsetAddr := 0, BindingFree, ""
 	if b.cfg.PortOffset >= 0 && int(l.Port)+b.cfg.PortOffset <= 65535 {
-		port = int(l.Port) + b.cfg.PortOffset
+		port, binding = int(l.Port)+b.cfg.PortOffset, BindingOffset
+		offsetAddr = net.JoinHostPort(b.cfg.Host, strconv.Itoa(port))
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(b.cfg.Host, strconv.Itoa(port)))
 	if err != nil && port != 0 {
-		b.log.Warn("listener port taken, using a free one", "port", port, "err", err)
+		if b.cfg.StrictPorts {
+			return fmt.Errorf("%w: load balancer %s, listener port %d belongs on %s (port %d + --listener-port-offset %d), which is in use (%v); "+
+				"stop what holds it (another checkout's local cloud?), or start localcloud with another --listener-port-offset, or with --strict-ports=false to serve on a free port",
+				ErrPortTaken, lbName, l.Port, offsetAddr, l.Port, b.cfg.PortOffset, err)
+		}
+		b.log.Warn("listener port taken, using a free one", "load_balancer", lbName, "port", port, "err", err)
+		binding = BindingFallback
 		ln, err = net.Listen("tcp", net.JoinHostPort(b.cfg.Host, "0"))
 	}
 	if err != nil {
@@ -45,18 +78,14 @@ func (b *Backend) startProxyLocked(l *listener) error {
 	}
 	h := &listenerHandler{b: b, listenerARN: l.ARN}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
-	p := &proxy{srv: srv, addr: ln.Addr().String()}
+	p := &proxy{srv: srv, addr: ln.Addr().String(), binding: binding, offsetAddr: offsetAddr}
 	b.proxies[l.ARN] = p
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			b.log.Error("listener proxy stopped", "port", l.Port, "err", err)
 		}
 	}()
-	lbName := ""
-	if lb, ok := b.lbs[l.LBARN]; ok {
-		lbName = lb.Name
-	}
-	b.log.Info("listener serving", "load_balancer", lbName, "port", l.Port, "addr", "http://"+p.addr)
+	b.log.Info("listener serving", "load_balancer", lbName, "port", l.Port, "addr", "http://"+p.addr, "binding", binding)
 	return nil
 }
 

@@ -111,6 +111,9 @@ var directTransport = &http.Transport{
 	ResponseHeaderTimeout: 60 * time.Second,
 }
 
+// ErrVPCProxyListen wraps a failure to bind the VPC proxy's address.
+var ErrVPCProxyListen = errors.New("listen for the vpc proxy")
+
 // ServeVPCProxy starts the VPC proxy on addr, a loopback host:port (port 0
 // picks a free one). Close stops it.
 func (b *Backend) ServeVPCProxy(addr string) (*VPCProxy, error) {
@@ -123,7 +126,7 @@ func (b *Backend) ServeVPCProxy(addr string) (*VPCProxy, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen for the vpc proxy: %w", err)
+		return nil, fmt.Errorf("%w on %s: %w", ErrVPCProxyListen, addr, err)
 	}
 	p := &VPCProxy{b: b, log: b.log.With("component", "vpc-proxy"), url: "http://" + ln.Addr().String(), self: ln.Addr().String()}
 	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelDebug)}

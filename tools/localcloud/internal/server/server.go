@@ -12,7 +12,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
@@ -44,6 +46,14 @@ type Config struct {
 	// PortOffset maps an ALB listener's port to the loopback port its proxy
 	// serves on (port + offset); -1 picks a free port per listener.
 	PortOffset int
+	// StrictPorts makes a listener whose port + PortOffset is taken fail
+	// instead of moving to a free port.
+	StrictPorts bool
+	// Version and Commit identify the build in GET /_localcloud/info;
+	// TimeScale is the clock's factor as reported there (0: derived from
+	// Clock).
+	Version, Commit string
+	TimeScale       float64
 	// Schemas, when set, are the CloudFormation registry schemas resource
 	// properties are validated against.
 	Schemas *cloudformation.Schemas
@@ -78,7 +88,11 @@ type Server struct {
 	SNS      *sns.Backend
 
 	log     *slog.Logger
+	cfg     Config
+	pid     int
 	closers []io.Closer
+	// endpoint is the API's URL, set by Serve.
+	endpoint atomic.Pointer[string]
 }
 
 // New builds the backends, restores their state from cfg.Store and
@@ -90,10 +104,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.New(1)
 	}
-	s := &Server{Mux: awsproto.NewMux(cfg.Logger.With("subsystem", "api")), log: cfg.Logger}
+	s := &Server{Mux: awsproto.NewMux(cfg.Logger.With("subsystem", "api")), log: cfg.Logger, cfg: cfg, pid: os.Getpid()}
 	s.Mux.Handle("/_localcloud/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	}))
+	s.Mux.Handle(InfoPath, http.HandlerFunc(s.serveInfo))
 	s.STS = &sts.Backend{}
 	s.Add(s.STS)
 	var err error
@@ -105,7 +120,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Add(s.CloudWatch)
 	s.ELBv2, err = elbv2.New(elbv2.Config{
 		Logger: cfg.Logger.With("subsystem", "elbv2"), Clock: cfg.Clock, Store: cfg.Store,
-		Metrics: s.CloudWatch, PortOffset: cfg.PortOffset,
+		Metrics: s.CloudWatch, PortOffset: cfg.PortOffset, StrictPorts: cfg.StrictPorts,
 	})
 	if err != nil {
 		s.Close()
@@ -197,6 +212,8 @@ func (s *Server) Add(svc Service) {
 // gracefully (in-flight requests get a few seconds).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Functions call back into localcloud through AWS_ENDPOINT_URL.
+	endpoint := "http://" + ln.Addr().String()
+	s.endpoint.Store(&endpoint)
 	s.Lambda.SetEndpoint("http://" + ln.Addr().String())
 	s.SQS.SetEndpoint("http://" + ln.Addr().String())
 	hs := &http.Server{Handler: s.Mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
