@@ -1,16 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -130,6 +133,11 @@ ship.yaml. Commands for the local environment start it when it is not running.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, ok := a.localRunning(cmd.Context())
+			if !ok && st.Pid > 0 {
+				fmt.Fprintf(a.stdout, "localcloud is not running: pid %d of %s has exited, or is not what answers %s; ship local up starts it (its last log: %s)\n",
+					st.Pid, filepath.Join(a.localDir(), "local.json"), st.Addr, st.Log)
+				return nil
+			}
 			if !ok {
 				fmt.Fprintln(a.stdout, "localcloud is not running; ship local up starts it")
 				return nil
@@ -154,32 +162,105 @@ func (a *app) readLocalState() (localState, error) {
 }
 
 // localRunning reports the running local cloud: its process is alive and
-// its address answers.
+// the local cloud answering at its address is that process, not another
+// checkout's on the same port.
 func (a *app) localRunning(ctx context.Context) (localState, bool) {
 	st, err := a.readLocalState()
-	if err != nil || st.Pid <= 0 {
+	if err != nil || st.Pid <= 0 || !alive(st.Pid) {
 		return st, false
 	}
-	if syscall.Kill(st.Pid, 0) != nil {
-		return st, false
+	ok, pid, _ := whoAnswers(ctx, st.Addr)
+	return st, ok && (pid == 0 || pid == st.Pid)
+}
+
+// alive reports whether process pid runs: it takes signals and, where
+// /proc tells, is no zombie (a zombie takes signals too).
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
 	}
-	return st, answers(ctx, st.Addr)
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// The state follows the command's closing parenthesis: "pid (comm) S ...".
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
+}
+
+// running reports whether a process whose end closes exited still runs.
+func running(exited <-chan struct{}) bool {
+	select {
+	case <-exited:
+		return false
+	default:
+		return true
+	}
 }
 
 // answers reports whether an HTTP server answers at addr.
 func answers(ctx context.Context, addr string) bool {
+	ok, _, _ := whoAnswers(ctx, addr)
+	return ok
+}
+
+// localInfo is what ship reads of localcloud's GET /_localcloud/info.
+type localInfo struct {
+	Service  string `json:"service"`
+	PID      int    `json:"pid"`
+	StateDir string `json:"stateDir"`
+}
+
+// whoAnswers reports whether an HTTP server answers at addr and, when it
+// is a localcloud that says so (GET /_localcloud/info), its pid and state
+// directory; pid 0 when it does not say.
+func whoAnswers(ctx context.Context, addr string) (bool, int, string) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/_localcloud/info", nil)
 	if err != nil {
-		return false
+		return false, 0, ""
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return false
+		return false, 0, ""
 	}
-	resp.Body.Close()
-	return true
+	defer resp.Body.Close()
+	var info localInfo
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&info) != nil || info.Service != "localcloud" {
+		return true, 0, ""
+	}
+	return true, info.PID, info.StateDir
+}
+
+// addrTaken is the error for an address another program answers on: the
+// address, whose it is when it says, and how to run this checkout's local
+// cloud beside it.
+func addrTaken(o localOptions, pid int, stateDir string) error {
+	who := "another checkout's local cloud, or another program,"
+	if pid > 0 {
+		who = fmt.Sprintf("another local cloud (pid %d, state %s)", pid, stateDir)
+	}
+	host, port, _ := net.SplitHostPort(o.addr)
+	p, _ := strconv.Atoi(port)
+	addr, offset := net.JoinHostPort(host, strconv.Itoa(p+100)), o.portOffset
+	if offset >= 0 {
+		offset += 10000
+	}
+	return usagef("localcloud: %s already answers, and it is not this checkout's local cloud (.localcloud/local.json): %s holds it. "+
+		"Stop that one (ship local down in its checkout), or run this checkout's on other ports: ship local up --addr %s --listener-port-offset %d "+
+		"(or make local-up LOCAL_ADDR=%s LOCAL_PORT_OFFSET=%d); the deploy commands then use it",
+		o.addr, who, addr, offset, addr, offset)
+}
+
+// lastLine is the last non-empty line of a file, "" when there is none.
+func lastLine(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }
 
 // localUp starts the local cloud unless it runs; it reports whether it
@@ -194,6 +275,11 @@ func (a *app) localUp(ctx context.Context, o localOptions) (localState, bool, er
 	}
 	if o.timeScale <= 0 {
 		return localState{}, false, usagef("--time-scale %g: want a positive factor such as 0.1", o.timeScale)
+	}
+	// Another checkout's local cloud on the address would answer every
+	// readiness check and take this checkout's stacks.
+	if ok, pid, stateDir := whoAnswers(ctx, o.addr); ok {
+		return localState{}, false, addrTaken(o, pid, stateDir)
 	}
 	dir := a.localDir()
 	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o750); err != nil {
@@ -218,20 +304,33 @@ func (a *app) localUp(ctx context.Context, o localOptions) (localState, bool, er
 	if err := cmd.Start(); err != nil {
 		return localState{}, false, fmt.Errorf("start localcloud %s: %w", bin, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	var waitErr error
+	exited := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	st := localState{Pid: cmd.Process.Pid, Addr: o.addr, TimeScale: o.timeScale, PortOffset: o.portOffset, Log: logPath, Binary: bin}
 	deadline := time.NewTimer(30 * time.Second)
 	defer deadline.Stop()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	for !answers(ctx, o.addr) {
+	// Ready means this child answers, not merely the address: another
+	// local cloud may have taken it meanwhile. A localcloud too old to say
+	// its pid is this child when it answers while the child runs.
+	for {
+		ok, pid, _ := whoAnswers(ctx, o.addr)
+		if ok && (pid == st.Pid || pid == 0 && running(exited)) {
+			break
+		}
 		select {
-		case err := <-exited:
-			return localState{}, false, fmt.Errorf("start localcloud: it exited (%w); see %s", err, logPath)
+		case <-exited:
+			last := lastLine(logPath)
+			if strings.Contains(last, "address already in use") && strings.Contains(last, o.addr) {
+				_, pid, stateDir := whoAnswers(ctx, o.addr)
+				return localState{}, false, addrTaken(o, pid, stateDir)
+			}
+			return localState{}, false, fmt.Errorf("start localcloud: it exited (%w): %s; see %s", waitErr, last, logPath)
 		case <-deadline.C:
 			_ = cmd.Process.Kill()
-			return localState{}, false, fmt.Errorf("start localcloud: %s did not answer within 30s; see %s", o.addr, logPath)
+			return localState{}, false, fmt.Errorf("start localcloud: pid %d did not answer on %s within 30s; see %s", st.Pid, o.addr, logPath)
 		case <-ctx.Done():
 			_ = cmd.Process.Kill()
 			return localState{}, false, ctx.Err()

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -62,5 +65,73 @@ func TestLocalUpDown(t *testing.T) {
 	}
 	if _, _, code := ship(t, "local", "up", "--manifest", mpath, "--addr", "0.0.0.0:4566"); code != exitUsage {
 		t.Errorf("ship local up --addr 0.0.0.0:4566 exit code = %d, want %d (loopback only)", code, exitUsage)
+	}
+}
+
+// TestLocalUpAddressTaken runs a second checkout's ship local up on the
+// address the first one's local cloud holds: it refuses with exit 2,
+// naming the address and the flags (and make variables) that run it
+// elsewhere, and records nothing; ship local status there never calls the
+// other checkout's cloud, or a recorded pid that has exited, running.
+func TestLocalUpAddressTaken(t *testing.T) {
+	checkout := func() string {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "ship.yaml"), []byte(e2eManifest), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Link(localcloudBinary(t), filepath.Join(dir, "bin", "localcloud")); err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(dir, "ship.yaml")
+	}
+	first, second := checkout(), checkout()
+	addr := freeAddr(t)
+	up := func(mpath string) (string, string, int) {
+		return shipIn(context.Background(), "local", "up", "--manifest", mpath, "--addr", addr, "--time-scale", "0.02", "--listener-port-offset", "-1")
+	}
+	if out, stderr, code := up(first); code != exitOK || !strings.Contains(out, "started: http://"+addr) {
+		t.Fatalf("first checkout's ship local up = %q, %q, exit %d; want started on %s", out, stderr, code, addr)
+	}
+	other, err := (&app{manifestPath: first}).readLocalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _, _ = ship(t, "local", "down", "--manifest", first); _ = syscall.Kill(other.Pid, syscall.SIGKILL) })
+
+	out, stderr, code := up(second)
+	if code != exitUsage || strings.Contains(out, "started") {
+		t.Errorf("second checkout's ship local up on %s = %q, exit %d; want exit %d and nothing started", addr, out, code, exitUsage)
+	}
+	for _, want := range []string{addr + " already answers", "ship local up --addr ", "make local-up LOCAL_ADDR="} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("second checkout's ship local up says %q; want it to contain %q", stderr, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(second), ".localcloud", "local.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after a refused ship local up, .localcloud/local.json: %v; want none", err)
+	}
+	if out, _, _ := ship(t, "local", "status", "--manifest", second); !strings.Contains(out, "not running") {
+		t.Errorf("second checkout's ship local status = %q; want not running (the cloud on %s is the first checkout's)", out, addr)
+	}
+
+	// A recorded pid that has exited is not running, whatever answers its
+	// address.
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	st := localState{Pid: gone.Process.Pid, Addr: addr, TimeScale: 0.02, PortOffset: -1}
+	b, _ := json.Marshal(st)
+	if err := os.MkdirAll(filepath.Join(filepath.Dir(second), ".localcloud"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(second), ".localcloud", "local.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, _ := ship(t, "local", "status", "--manifest", second); !strings.Contains(out, "not running") || !strings.Contains(out, "has exited") {
+		t.Errorf("ship local status with the exited pid %d recorded = %q; want not running", st.Pid, out)
 	}
 }
