@@ -99,7 +99,10 @@ func TestLocalUpAddressTaken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _, _ = ship(t, "local", "down", "--manifest", first); _ = syscall.Kill(other.Pid, syscall.SIGKILL) })
+	t.Cleanup(func() {
+		_, _, _ = ship(t, "local", "down", "--manifest", first)
+		_ = syscall.Kill(other.Pid, syscall.SIGKILL)
+	})
 
 	out, stderr, code := up(second)
 	if code != exitUsage || strings.Contains(out, "started") {
