@@ -231,6 +231,8 @@ func addECS(ctx context.Context, srv *server.Server, host, dir string, clk clock
 	if err != nil {
 		return nil, fmt.Errorf("start task runner: %w", err)
 	}
+	// An image the registry lets go of takes its unpacked copy with it.
+	registry.OnDelete(runner.DropImages)
 	ecsb, err := ecs.New(ecs.Config{Clock: clk, Store: store, Runner: runner, Images: registry, ELB: ecs.ELBv2(srv.ELBv2), Alarms: srv.CloudWatch, Metrics: srv.CloudWatch,
 		// AWS_LAMBDA lifecycle hooks invoke real functions; deployment, task,
 		// service and hook state changes become EventBridge events.

@@ -314,8 +314,8 @@ func (b *Backend) DeleteTable(ctx context.Context, name string) (*TableDescripti
 		return nil, err
 	}
 	t.items = nil
-	if err := b.saveItemsLocked(t); err != nil {
-		b.log.Error("clear deleted table", "table", name, "err", err)
+	if err := b.cfg.Store.Delete(stateTablePrefix + name); err != nil {
+		b.log.Error("remove deleted table's items", "table", name, "err", err)
 	}
 	b.log.Info("table deleted", "table", name)
 	return d, nil

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -112,8 +113,9 @@ type Backend struct {
 	cfg Config
 	log *slog.Logger
 
-	mu    sync.Mutex
-	repos map[string]*Repository
+	mu       sync.Mutex
+	repos    map[string]*Repository
+	onDelete []func(digests []string)
 }
 
 const stateName = "ecr"
@@ -149,6 +151,7 @@ func New(cfg Config) (*Backend, error) {
 			b.repos = map[string]*Repository{}
 		}
 	}
+	b.sweepLocked()
 	return b, nil
 }
 
@@ -253,23 +256,34 @@ func (b *Backend) DescribeRepositories(names []string) ([]Repository, error) {
 	return out, nil
 }
 
-// DeleteRepository deletes a repository; one that holds images only with force.
+// DeleteRepository deletes a repository; one that holds images only with
+// force. Its images' blobs that no other repository references go too.
 func (b *Backend) DeleteRepository(name string, force bool) (Repository, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	r, ok := b.repos[name]
 	if !ok {
+		b.mu.Unlock()
 		return Repository{}, b.notFound(name)
 	}
 	if len(r.Images) > 0 && !force {
+		b.mu.Unlock()
 		return Repository{}, errorf(CodeRepositoryNotEmpty, "The repository with name '%s' in registry with id '%s' cannot be deleted because it still contains images", name, b.cfg.Account)
 	}
 	delete(b.repos, name)
 	if err := b.save(); err != nil {
 		b.repos[name] = r
+		b.mu.Unlock()
 		return Repository{}, err
 	}
-	b.log.Info("repository deleted", "repository", name)
+	gone := make([]string, 0, len(r.Images))
+	for d := range r.Images {
+		gone = append(gone, d)
+	}
+	sort.Strings(gone)
+	gone = b.collectLocked(gone)
+	b.log.Info("repository deleted", "repository", name, "images", len(r.Images))
+	b.mu.Unlock()
+	b.notify(gone)
 	return copyRepo(r), nil
 }
 
@@ -416,6 +430,21 @@ func (b *Backend) putManifest(repo, ref, contentType string, body []byte) (v1.Ha
 	if !ok {
 		return v1.Hash{}, nameUnknown(repo)
 	}
+	// A delete may have collected a blob since it was checked above.
+	refs := append(append([]v1.Descriptor{}, m.Layers...), m.Manifests...)
+	if m.Config != nil {
+		refs = append(refs, *m.Config)
+	}
+	for _, d := range refs {
+		if _, ok := b.hasBlob(d.Digest); !ok {
+			return v1.Hash{}, regErr(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry: "+d.Digest.String())
+		}
+	}
+	if _, ok := b.hasBlob(h); !ok {
+		if _, err := b.writeBlob(body); err != nil {
+			return v1.Hash{}, regErr(500, "UNKNOWN", err.Error())
+		}
+	}
 	if !isDigest {
 		if old, ok := r.TagIndex[ref]; ok && old != h.String() && r.ImageTagMutability == "IMMUTABLE" {
 			return v1.Hash{}, regErr(400, "TAG_INVALID", fmt.Sprintf("The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the repository is immutable.", ref, repo))
@@ -457,32 +486,51 @@ func (b *Backend) resolve(repo, ref string) (*Image, *regError) {
 	return &c, nil
 }
 
-func (b *Backend) deleteManifest(repo, ref string) *regError {
+// deleteManifest removes a tag, or by digest an image and its tags. With
+// lastTagDeletes, removing an image's last tag removes the image, as ECR's
+// BatchDeleteImage does. The blobs of a removed image that nothing else
+// references go with it.
+func (b *Backend) deleteManifest(repo, ref string, lastTagDeletes bool) *regError {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	r, ok := b.repos[repo]
 	if !ok {
+		b.mu.Unlock()
 		return nameUnknown(repo)
 	}
+	digest := ref
 	if !strings.HasPrefix(ref, "sha256:") {
-		if _, ok := r.TagIndex[ref]; !ok {
+		d, ok := r.TagIndex[ref]
+		if !ok {
+			b.mu.Unlock()
 			return regErr(404, "MANIFEST_UNKNOWN", "manifest unknown: "+ref)
 		}
 		delete(r.TagIndex, ref)
-	} else {
-		if _, ok := r.Images[ref]; !ok {
-			return regErr(404, "MANIFEST_UNKNOWN", "manifest unknown: "+ref)
+		digest = ""
+		if lastTagDeletes && !slices.Contains(slices.Collect(maps.Values(r.TagIndex)), d) {
+			digest = d
 		}
-		delete(r.Images, ref)
+	} else if _, ok := r.Images[ref]; !ok {
+		b.mu.Unlock()
+		return regErr(404, "MANIFEST_UNKNOWN", "manifest unknown: "+ref)
+	}
+	if digest != "" {
+		delete(r.Images, digest)
 		for t, d := range r.TagIndex {
-			if d == ref {
+			if d == digest {
 				delete(r.TagIndex, t)
 			}
 		}
 	}
 	if err := b.save(); err != nil {
+		b.mu.Unlock()
 		return regErr(500, "UNKNOWN", err.Error())
 	}
+	var gone []string
+	if digest != "" {
+		gone = b.collectLocked([]string{digest})
+	}
+	b.mu.Unlock()
+	b.notify(gone)
 	return nil
 }
 
@@ -562,7 +610,7 @@ func (b *Backend) DeleteImage(repo string, id ImageID) error {
 	if ref == "" {
 		ref = id.Tag
 	}
-	if e := b.deleteManifest(repo, ref); e != nil {
+	if e := b.deleteManifest(repo, ref, true); e != nil {
 		return errorf(CodeImageNotFound, "Requested image not found")
 	}
 	return nil

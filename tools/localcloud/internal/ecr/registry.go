@@ -301,7 +301,7 @@ func (b *Backend) serveManifest(w http.ResponseWriter, r *http.Request, repo, re
 		}
 		return nil
 	case http.MethodDelete:
-		if e := b.deleteManifest(repo, ref); e != nil {
+		if e := b.deleteManifest(repo, ref, false); e != nil {
 			return e
 		}
 		w.WriteHeader(http.StatusAccepted)

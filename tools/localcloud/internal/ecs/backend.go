@@ -91,6 +91,14 @@ type execer interface {
 	Exec(ctx context.Context, p *taskrun.Process, argv []string, timeout time.Duration) (int, error)
 }
 
+// taskDirs removes what a runner keeps per task once the task is forgotten;
+// a Runner that has it (*taskrun.Runner does) gets its task directories
+// removed when STOPPED tasks age out of DescribeTasks.
+type taskDirs interface {
+	RemoveTask(taskID string) error
+	PruneTasks(keep func(taskID string) bool) error
+}
+
 // store persists named JSON documents; internal/state.Store satisfies it.
 type store interface {
 	Load(name string, v any) (bool, error)
@@ -207,6 +215,12 @@ func (b *Backend) Start(ctx context.Context) {
 	b.recoverTasks(ctx)
 	b.recoverDeployments()
 	b.saveLocked()
+	if td, ok := b.cfg.Runner.(taskDirs); ok {
+		// Directories of tasks forgotten before forgetting removed them.
+		if err := td.PruneTasks(func(id string) bool { _, ok := b.st.Tasks[id]; return ok }); err != nil {
+			b.log.Warn("remove forgotten tasks' directories", "err", err)
+		}
+	}
 	b.mu.Unlock()
 	b.wg.Go(func() { b.dispatch(ctx) })
 	b.wg.Go(func() { b.schedule(ctx) })

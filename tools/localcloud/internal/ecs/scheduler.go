@@ -372,14 +372,21 @@ func (b *Backend) revisionLive(rev string) int {
 	return n
 }
 
-// pruneStopped forgets tasks that stopped longer than stoppedRetention ago.
+// pruneStopped forgets tasks that stopped longer than stoppedRetention ago,
+// and with them their directories (the copy of their output).
 func (b *Backend) pruneStopped() {
 	cutoff := b.cfg.Clock.Now().Add(-b.cfg.Clock.Scale(stoppedRetention))
+	td, _ := b.cfg.Runner.(taskDirs)
 	for id, t := range b.st.Tasks {
 		if t.LastStatus == "STOPPED" && t.StoppedAt != nil && t.StoppedAt.Before(cutoff) {
 			delete(b.st.Tasks, id)
 			delete(b.st.Tags, t.TaskArn)
 			b.dirty = true
+			if td != nil {
+				if err := td.RemoveTask(id); err != nil {
+					b.log.Warn("remove stopped task's directory", "task", id, "err", err)
+				}
+			}
 		}
 	}
 }

@@ -156,7 +156,39 @@ func New(cfg Config) (*Backend, error) {
 		}
 		b.log.Info("restored s3", "buckets", len(names), "objects", objects)
 	}
+	b.sweep()
 	return b, nil
+}
+
+// sweep removes what no bucket accounts for: the directories and documents
+// of buckets deleted before deletes freed them, and the parts of multipart
+// uploads, which do not survive a restart.
+func (b *Backend) sweep() {
+	if b.cfg.Store.Dir == "" {
+		return
+	}
+	entries, err := os.ReadDir(b.dataDir)
+	if err != nil {
+		b.log.Warn("sweep s3 data", "err", err)
+		return
+	}
+	for _, e := range entries {
+		if _, ok := b.buckets[e.Name()]; ok {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(b.dataDir, e.Name())); err != nil {
+			b.log.Warn("sweep s3 data", "err", err)
+		}
+	}
+	docs, _ := filepath.Glob(filepath.Join(b.cfg.Store.Dir, "s3-bucket-*.json"))
+	for _, d := range docs {
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(d), "s3-bucket-"), ".json")
+		if _, ok := b.buckets[name]; !ok {
+			if err := b.cfg.Store.Delete("s3-bucket-" + name); err != nil {
+				b.log.Warn("sweep s3 state", "err", err)
+			}
+		}
+	}
 }
 
 // Close removes a temporary data directory.
@@ -254,6 +286,23 @@ func (b *Backend) DeleteBucket(ctx context.Context, name string) error {
 	if err := b.saveIndexLocked(); err != nil {
 		b.buckets[name] = bk
 		return err
+	}
+	// A deleted bucket takes no room: its document, its directory and the
+	// parts of uploads nobody can complete any more.
+	if err := b.cfg.Store.Delete("s3-bucket-" + name); err != nil {
+		b.log.Warn("remove deleted bucket's state", "bucket", name, "err", err)
+	}
+	for id, u := range b.uploads {
+		if u.bucket != name {
+			continue
+		}
+		delete(b.uploads, id)
+		for _, p := range u.parts {
+			os.Remove(filepath.Join(b.dataDir, p.file))
+		}
+	}
+	if err := os.RemoveAll(filepath.Join(b.dataDir, name)); err != nil {
+		b.log.Warn("remove deleted bucket's files", "bucket", name, "err", err)
 	}
 	b.log.Info("bucket deleted", "bucket", name)
 	return nil

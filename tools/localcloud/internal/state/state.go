@@ -88,3 +88,19 @@ func (s Store) Save(name string, v any) error {
 	}
 	return nil
 }
+
+// Delete removes the document called name, so what was deleted takes no
+// room on disk. A document that does not exist is not an error.
+func (s Store) Delete(name string) error {
+	if s.Dir == "" {
+		return nil
+	}
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete state %s: %w", name, err)
+	}
+	return nil
+}

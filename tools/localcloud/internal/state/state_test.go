@@ -70,3 +70,26 @@ func TestEmptyDirKeepsNothing(t *testing.T) {
 		t.Errorf("Load = %v, %v, want false, nil", ok, err)
 	}
 }
+
+func TestDelete(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	if err := s.Save("s3-bucket-a", doc{Name: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete("s3-bucket-a"); err != nil {
+		t.Fatalf("Delete = %v", err)
+	}
+	if ok, err := s.Load("s3-bucket-a", new(doc)); ok || err != nil {
+		t.Errorf("Load after Delete = %v, %v, want false, nil", ok, err)
+	}
+	entries, err := os.ReadDir(s.Dir)
+	if err != nil || len(entries) != 0 {
+		t.Errorf("state dir after Delete = %v, %v, want empty", entries, err)
+	}
+	if err := s.Delete("s3-bucket-a"); err != nil {
+		t.Errorf("Delete of a missing document = %v, want nil", err)
+	}
+	if err := s.Delete("../x"); err == nil {
+		t.Error("Delete(../x) = nil, want an error")
+	}
+}

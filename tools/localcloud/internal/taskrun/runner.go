@@ -82,6 +82,8 @@ type Runner struct {
 	mu       sync.Mutex
 	procs    map[string]*Process // by task ID
 	unpacked map[string]*sync.Mutex
+	// dropped are digests the registry let go of while a task ran from them.
+	dropped map[string]bool
 }
 
 // New starts the runner's metadata endpoint. Close stops it.
@@ -99,7 +101,10 @@ func New(cfg Config) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for task metadata: %w", err)
 	}
-	r := &Runner{cfg: cfg, log: cfg.Logger, ln: ln, procs: map[string]*Process{}, unpacked: map[string]*sync.Mutex{}}
+	r := &Runner{cfg: cfg, log: cfg.Logger, ln: ln, procs: map[string]*Process{}, unpacked: map[string]*sync.Mutex{}, dropped: map[string]bool{}}
+	if h, ok := cfg.Images.(imageHolder); ok {
+		r.sweepImages(h)
+	}
 	r.srv = &http.Server{Handler: http.HandlerFunc(r.serveMetadata), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = r.srv.Serve(ln) }()
 	return r, nil
@@ -266,6 +271,7 @@ func (r *Runner) Start(ctx context.Context, spec Spec, onExit func(Exit)) (*Proc
 		r.mu.Lock()
 		delete(r.procs, spec.TaskID)
 		r.mu.Unlock()
+		r.releaseImage(digest)
 		close(p.done)
 		r.log.Debug("task process exited", "task", spec.TaskID, "code", p.exit.Code)
 		if onExit != nil {
@@ -400,13 +406,7 @@ func (r *Runner) Process(taskID string) (*Process, bool) {
 func (r *Runner) unpack(img v1.Image, digest string) (string, error) {
 	hexd := strings.TrimPrefix(digest, "sha256:")
 	root := filepath.Join(r.cfg.Dir, "images", hexd, "rootfs")
-	r.mu.Lock()
-	m, ok := r.unpacked[hexd]
-	if !ok {
-		m = &sync.Mutex{}
-		r.unpacked[hexd] = m
-	}
-	r.mu.Unlock()
+	m := r.unpackLock(hexd)
 	m.Lock()
 	defer m.Unlock()
 	marker := filepath.Join(r.cfg.Dir, "images", hexd, "complete")

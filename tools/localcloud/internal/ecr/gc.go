@@ -1,0 +1,169 @@
+package ecr
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Blobs are shared by content across repositories. When an image goes
+// (DeleteRepository, BatchDeleteImage, a registry DELETE), the blobs it
+// referenced that no image of any repository still references go with it:
+// its manifest, an index's child manifests, configs and layers. Blobs that
+// were never part of a deleted image (say, layers uploaded for a push whose
+// manifest has not arrived yet) are left alone while localcloud runs; New
+// sweeps every blob no image references, since no push spans a restart.
+
+// OnDelete registers f to be called, outside the backend's lock, with the
+// manifest digests that no repository holds any more after a delete, so what
+// was derived from them (a task runner's unpacked images) can go too.
+func (b *Backend) OnDelete(f func(digests []string)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.onDelete = append(b.onDelete, f)
+}
+
+// HasImage reports whether any repository holds the manifest digest.
+func (b *Backend) HasImage(digest string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.heldLocked(digest)
+}
+
+func (b *Backend) heldLocked(digest string) bool {
+	for _, r := range b.repos {
+		if _, ok := r.Images[digest]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// notify tells the OnDelete subscribers which digests went.
+func (b *Backend) notify(gone []string) {
+	if len(gone) == 0 {
+		return
+	}
+	b.mu.Lock()
+	subs := append([]func([]string){}, b.onDelete...)
+	b.mu.Unlock()
+	for _, f := range subs {
+		f(gone)
+	}
+}
+
+// closure adds to set the blob digests the manifest with digest d needs: the
+// manifest itself, its config and layers, and for an index its child
+// manifests and theirs. A manifest that cannot be read adds only itself.
+func (b *Backend) closure(d string, set map[string]bool) {
+	if set[d] {
+		return
+	}
+	set[d] = true
+	h, err := v1.NewHash(d)
+	if err != nil {
+		return
+	}
+	raw, err := b.readBlob(h)
+	if err != nil {
+		return
+	}
+	var m manifestRefs
+	if json.Unmarshal(raw, &m) != nil {
+		return
+	}
+	if m.Config != nil {
+		set[m.Config.Digest.String()] = true
+	}
+	for _, l := range m.Layers {
+		set[l.Digest.String()] = true
+	}
+	for _, c := range m.Manifests {
+		b.closure(c.Digest.String(), set)
+	}
+}
+
+// referencedLocked is every blob some image of some repository needs.
+func (b *Backend) referencedLocked() map[string]bool {
+	set := map[string]bool{}
+	for _, r := range b.repos {
+		for d := range r.Images {
+			b.closure(d, set)
+		}
+	}
+	return set
+}
+
+// collectLocked removes the blobs of the deleted manifests gone that no
+// image still references, and returns the digests among gone that no
+// repository holds any more.
+func (b *Backend) collectLocked(gone []string) []string {
+	if len(gone) == 0 {
+		return nil
+	}
+	candidates := map[string]bool{}
+	for _, d := range gone {
+		b.closure(d, candidates)
+	}
+	keep := b.referencedLocked()
+	removed, bytes := 0, int64(0)
+	for d := range candidates {
+		if keep[d] {
+			continue
+		}
+		h, err := v1.NewHash(d)
+		if err != nil {
+			continue
+		}
+		n, ok := b.hasBlob(h)
+		if !ok {
+			continue
+		}
+		if err := os.Remove(b.blobPath(h)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			b.log.Warn("remove blob", "digest", d, "err", err)
+			continue
+		}
+		removed++
+		bytes += n
+	}
+	if removed > 0 {
+		b.log.Info("blobs removed", "blobs", removed, "bytes", bytes)
+	}
+	var out []string
+	for _, d := range gone {
+		if !b.heldLocked(d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// sweepLocked removes every blob no image references; New runs it, when no
+// push can be half done.
+func (b *Backend) sweepLocked() {
+	keep := b.referencedLocked()
+	dir := filepath.Join(b.cfg.Dir, "blobs", "sha256")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		b.log.Warn("sweep blobs", "err", err)
+		return
+	}
+	removed := 0
+	for _, e := range entries {
+		if keep["sha256:"+e.Name()] {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			b.log.Warn("sweep blobs", "err", err)
+			continue
+		}
+		removed++
+	}
+	if removed > 0 {
+		b.log.Info("unreferenced blobs removed", "blobs", removed)
+	}
+}
