@@ -301,7 +301,8 @@ func (b *Backend) DeleteBucket(ctx context.Context, name string) error {
 			os.Remove(filepath.Join(b.dataDir, p.file))
 		}
 	}
-	if err := os.RemoveAll(filepath.Join(b.dataDir, name)); err != nil {
+	// name is a bucket that existed, so a validated bucket name, not a path.
+	if err := os.RemoveAll(filepath.Join(b.dataDir, name)); err != nil { //nolint:gosec // G703: see above
 		b.log.Warn("remove deleted bucket's files", "bucket", name, "err", err)
 	}
 	b.log.Info("bucket deleted", "bucket", name)

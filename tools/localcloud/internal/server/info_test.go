@@ -207,7 +207,12 @@ func TestStrictPortsFailLoudly(t *testing.T) {
 		sctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- srv.Serve(sctx, ln) }()
-		defer func() { cancel(); <-done }()
+		defer func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		}()
 		ep, creds := opts("http://" + ln.Addr().String())
 		lbc := elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String(ep), Credentials: creds})
 		lb, err := lbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web"), Subnets: []string{"a", "b"}})
