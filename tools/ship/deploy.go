@@ -48,6 +48,7 @@ type deployFlags struct {
 	envVars    []string
 	pkg        string
 	builder    string
+	force      bool
 	watchFlags
 }
 
@@ -64,6 +65,11 @@ the ECS service with that task definition only, records the request in the
 deployment ledger, and watches the blue/green deployment to its end: stage,
 listener weights, target health, alarm states and the bake countdown.
 
+When the task definition it would register is the one the service runs —
+the same image digest, environment and everything else, as right after
+ship up created the service — deploy says which revision runs and changes
+nothing; --force deploys it again all the same, as a new revision.
+
 Ctrl-C stops watching, never the deployment; ship status --watch re-attaches.
 While another deployment is in flight, deploy refuses and changes nothing.
 
@@ -76,6 +82,7 @@ another deployment is in flight; 130 interrupted watching.`,
   ship deploy --builder docker                 # the Dockerfile's distroless image
   ship deploy --env-var LOG_LEVEL=debug --env-var APP_FAULT=errors
   ship deploy --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/shipyard-production:v1.2.3
+  ship deploy --force                          # the running revision again, as a new one
   ship deploy --output json | jq .`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -86,6 +93,7 @@ another deployment is in flight; 130 interrupted watching.`,
 	cmd.Flags().StringVar(&f.image, "image", "", "deploy this image `ref`erence instead of building one (a tag is pinned to its digest)")
 	cmd.Flags().StringArrayVar(&f.envVars, "env-var", nil, "set a container environment variable, `KEY=VALUE` (repeatable)")
 	cmd.Flags().StringVar(&f.pkg, "package", "./services/app", "the Go main `package` directory to build, relative to ship.yaml's directory")
+	cmd.Flags().BoolVar(&f.force, "force", false, "deploy even when the service already runs this very task definition")
 	addBuilderFlag(cmd, &f.builder)
 	a.addWatchFlags(cmd, &f.watchFlags)
 	return cmd
@@ -160,6 +168,17 @@ func (a *app) deploy(ctx context.Context, f deployFlags) error {
 	in, err := builder.TaskDefinition(ref)
 	if err != nil {
 		return err
+	}
+	if !f.force {
+		running, current, err := e.Running(ctx)
+		if err != nil {
+			return serviceNotFound(err)
+		}
+		if deploy.SameTaskDefinition(in, current) {
+			p.event("unchanged", fmt.Sprintf("service %s already runs %s (image %s), the task definition this deploy would register: nothing to deploy; ship deploy --force deploys it again",
+				e.Service.Name, family(running), digest), map[string]any{"taskDefinition": running, "image": ref, "imageDigest": digest})
+			return nil
+		}
 	}
 	td, err := e.Register(ctx, in)
 	if err != nil {

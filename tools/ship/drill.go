@@ -341,7 +341,8 @@ func faultyCopy(td *ecstypes.TaskDefinition, tags []ecstypes.Tag, value string) 
 	if td == nil || len(td.ContainerDefinitions) == 0 {
 		return nil, "", errors.New("the running task definition has no container to inject a fault into")
 	}
-	containers := slices.Clone(td.ContainerDefinitions)
+	in := deploy.RegisterInput(td, tags)
+	containers := slices.Clone(in.ContainerDefinitions)
 	i := slices.IndexFunc(containers, func(c ecstypes.ContainerDefinition) bool { return aws.ToString(c.Name) == stack.ContainerName })
 	if i < 0 {
 		i = 0
@@ -359,26 +360,8 @@ func faultyCopy(td *ecstypes.TaskDefinition, tags []ecstypes.Tag, value string) 
 	}
 	c.Environment = env
 	containers[i] = c
-	return &ecs.RegisterTaskDefinitionInput{
-		Family:                        td.Family,
-		ContainerDefinitions:          containers,
-		Cpu:                           td.Cpu,
-		Memory:                        td.Memory,
-		NetworkMode:                   td.NetworkMode,
-		RequiresCompatibilities:       td.RequiresCompatibilities,
-		ExecutionRoleArn:              td.ExecutionRoleArn,
-		TaskRoleArn:                   td.TaskRoleArn,
-		RuntimePlatform:               td.RuntimePlatform,
-		Volumes:                       td.Volumes,
-		PlacementConstraints:          td.PlacementConstraints,
-		EphemeralStorage:              td.EphemeralStorage,
-		PidMode:                       td.PidMode,
-		IpcMode:                       td.IpcMode,
-		ProxyConfiguration:            td.ProxyConfiguration,
-		EnableFaultInjection:          td.EnableFaultInjection,
-		TrustedExecutionConfiguration: td.TrustedExecutionConfiguration,
-		Tags:                          tags,
-	}, aws.ToString(c.Image), nil
+	in.ContainerDefinitions = containers
+	return in, aws.ToString(c.Image), nil
 }
 
 // stageOrder is the order of a blue/green deployment's lifecycle stages.
@@ -659,16 +642,23 @@ func (r drillReport) print(p *printer) {
 	case r.Traffic.Bad == 0 && !r.ProductionMoved:
 		fmt.Fprintf(w, "  production:  never left %s\n", r.Good)
 	}
-	fmt.Fprintf(w, "  traffic:     %d requests, %d answered by the faulty revision %s (%d injected errors), %d failed; by revision %s\n",
-		r.Traffic.Total, r.Traffic.Bad, r.Bad, r.Traffic.BadErrors, r.Traffic.Failed, byRevision(r.Traffic.ByRevision))
+	fmt.Fprintf(w, "  traffic:     %s\n", r.Traffic.summary(r.Bad))
 	if r.Traffic.Failed > 0 && r.Traffic.LastFailure != "" {
-		fmt.Fprintf(w, "  last failure: %s\n", r.Traffic.LastFailure)
+		fmt.Fprintf(w, "  last other failure: %s\n", r.Traffic.LastFailure)
 	}
 	verdict := "FAILED"
 	if r.Caught {
 		verdict = "CAUGHT"
 	}
 	fmt.Fprintf(w, "%s %s: %s\n", p.now().Format("15:04:05"), verdict, r.Verdict)
+}
+
+// summary says what the drill's requests met: which revision answered,
+// which failed because of the fault (the faulty revision's injected 500s:
+// users of a real fault would get them) and which failed otherwise.
+func (st trafficStats) summary(bad string) string {
+	return fmt.Sprintf("%d requests, %d answered by the faulty revision %s; %d answered 500 by the drill's fault, %d other failures (no answer, or a 5XX of the load balancer's); by revision %s",
+		st.Total, st.Bad, bad, st.BadErrors, st.Failed, byRevision(st.ByRevision))
 }
 
 func byRevision(m map[string]int) string {

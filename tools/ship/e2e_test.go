@@ -368,9 +368,29 @@ func TestDeployBlueGreen(t *testing.T) {
 	tr := startTraffic(url)
 	args := []string{"deploy", "--manifest", mpath, "--package", appDir, "--poll", "100ms", "--timeout", "2m"}
 
-	// Deploy 1, as JSON lines.
+	// The first ship deploy after ship up builds the image the service
+	// runs: it says so and changes nothing — no task definition, no
+	// deployment.
+	deployments := func() int {
+		out, err := ecsc.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: aws.String(svcName)})
+		if err != nil {
+			t.Fatalf("list the service's deployments: %v", err)
+		}
+		return len(out.ServiceDeployments)
+	}
+	n := deployments()
+	stdout, stderr, code = shipIn(ctx, args...)
+	if code != exitOK || !strings.Contains(stdout, "already runs "+spec.Prefix()+":1 (image sha256:") || !strings.Contains(stdout, "--force") {
+		t.Errorf("ship deploy of the revision ship up created: exit %d, want 0 saying the service already runs %s:1 and its digest\nstdout:\n%s\nstderr:\n%s", code, spec.Prefix(), stdout, stderr)
+	}
+	tds, err := ecsc.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(spec.Prefix())})
+	if err != nil || len(tds.TaskDefinitionArns) != 1 || deployments() != n {
+		t.Errorf("after a ship deploy of the running revision: task definitions %v (%v), %d deployments (was %d); want nothing new", tds.TaskDefinitionArns, err, deployments(), n)
+	}
+
+	// Deploy 1, the same revision again with --force, as JSON lines.
 	d1 := time.Now()
-	stdout, stderr, code = shipIn(ctx, append(args, "--env-var", "DEPLOY=1", "--output", "json")...)
+	stdout, stderr, code = shipIn(ctx, append(args, "--force", "--output", "json")...)
 	if code != exitOK {
 		t.Fatalf("ship deploy (1) exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
