@@ -296,8 +296,15 @@ func (a *app) localUp(ctx context.Context, o localOptions) (localState, bool, er
 	}
 	defer logFile.Close()
 	// Not CommandContext: the local cloud outlives this ship.
-	cmd := exec.Command(bin, "--addr", o.addr, "--state", filepath.Join(dir, "state"),
-		"--time-scale", strconv.FormatFloat(o.timeScale, 'g', -1, 64), "--listener-port-offset", strconv.Itoa(o.portOffset))
+	args := []string{"--addr", o.addr, "--state", filepath.Join(dir, "state"),
+		"--time-scale", strconv.FormatFloat(o.timeScale, 'g', -1, 64), "--listener-port-offset", strconv.Itoa(o.portOffset)}
+	if o.portOffset >= 0 {
+		// A listener whose port + offset is taken fails its stack instead
+		// of moving to a free port: the URL ship prints is then always
+		// where the service answers.
+		args = append(args, "--strict-ports")
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own session: Ctrl-C in this terminal reaches ship, not the cloud.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -326,6 +333,9 @@ func (a *app) localUp(ctx context.Context, o localOptions) (localState, bool, er
 			if strings.Contains(last, "address already in use") && strings.Contains(last, o.addr) {
 				_, pid, stateDir := whoAnswers(ctx, o.addr)
 				return localState{}, false, addrTaken(o, pid, stateDir)
+			}
+			if strings.Contains(last, "flag provided but not defined") {
+				return localState{}, false, fmt.Errorf("start localcloud: %s is older than this ship (%s); rebuild both with make ship-bins", bin, last)
 			}
 			return localState{}, false, fmt.Errorf("start localcloud: it exited (%w): %s; see %s", waitErr, last, logPath)
 		case <-deadline.C:

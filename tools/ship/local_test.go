@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,5 +137,41 @@ func TestLocalUpAddressTaken(t *testing.T) {
 	}
 	if out, _, _ := ship(t, "local", "status", "--manifest", second); !strings.Contains(out, "not running") || !strings.Contains(out, "has exited") {
 		t.Errorf("ship local status with the exited pid %d recorded = %q; want not running", st.Pid, out)
+	}
+}
+
+// TestLocalUpStrictPorts: the local cloud ship local up starts with a
+// listener port offset serves listener port P on P+offset or fails it,
+// never on another port, so the URL ship computes is where the service
+// answers (GET /_localcloud/info says strictPorts).
+func TestLocalUpStrictPorts(t *testing.T) {
+	dir := t.TempDir()
+	mpath := filepath.Join(dir, "ship.yaml")
+	if err := os.WriteFile(mpath, []byte(e2eManifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(localcloudBinary(t), filepath.Join(dir, "bin", "localcloud")); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	out, stderr, code := shipIn(context.Background(), "local", "up", "--manifest", mpath, "--addr", addr, "--time-scale", "0.02", "--listener-port-offset", "30000")
+	if code != exitOK {
+		t.Fatalf("ship local up = %q, %q, exit %d; want started", out, stderr, code)
+	}
+	t.Cleanup(func() { _, _, _ = ship(t, "local", "down", "--manifest", mpath) })
+	resp, err := http.Get("http://" + addr + "/_localcloud/info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var info struct {
+		StrictPorts        bool `json:"strictPorts"`
+		ListenerPortOffset int  `json:"listenerPortOffset"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil || !info.StrictPorts || info.ListenerPortOffset != 30000 {
+		t.Errorf("GET /_localcloud/info after ship local up --listener-port-offset 30000 = %+v (%v); want strictPorts with offset 30000", info, err)
 	}
 }
