@@ -62,6 +62,11 @@ type Engine struct {
 	Now func() time.Time
 	// Poll is the time between two looks at a deployment.
 	Poll time.Duration
+	// TimeScale is the wall-clock time one unit of the deployment
+	// configuration's time takes: 0 or 1 on AWS; the command layer sets
+	// another for a cloud it knows runs time faster, so that the bake
+	// countdown shows the time really left.
+	TimeScale float64
 
 	// bakeStart is when a watch first saw bakeArn in BAKE_TIME: an Engine
 	// watches one deployment at a time.

@@ -44,7 +44,9 @@ type Snapshot struct {
 	// Target and Sources are the task counts of the revisions.
 	Target  RevisionTasks   `json:"target"`
 	Sources []RevisionTasks `json:"sources,omitempty"`
-	// BakeLeft is the time left in BAKE_TIME, as AWS counts it.
+	// BakeLeft is the wall-clock time left in BAKE_TIME (the engine's
+	// TimeScale applied), while the deployment bakes and does not roll
+	// back; zero otherwise.
 	BakeLeft        time.Duration `json:"bakeLeft,omitempty"`
 	TriggeredAlarms []string      `json:"triggeredAlarms,omitempty"`
 	RollbackReason  string        `json:"rollbackReason,omitempty"`
@@ -140,11 +142,17 @@ func (e *Engine) Look(ctx context.Context, arn string) (Snapshot, error) {
 		s.RollbackRevision = aws.ToString(d.Rollback.ServiceRevisionArn)
 	}
 	s.CreatedAt, s.StartedAt, s.FinishedAt = aws.ToTime(d.CreatedAt), aws.ToTime(d.StartedAt), aws.ToTime(d.FinishedAt)
-	if s.Stage == string(types.ServiceDeploymentLifecycleStageBakeTime) && d.DeploymentConfiguration != nil && d.DeploymentConfiguration.BakeTimeInMinutes != nil {
+	// A rollback keeps the stage it started in: only a deployment in
+	// progress bakes.
+	if s.Stage == string(types.ServiceDeploymentLifecycleStageBakeTime) && d.Status == types.ServiceDeploymentStatusInProgress &&
+		d.DeploymentConfiguration != nil && d.DeploymentConfiguration.BakeTimeInMinutes != nil {
 		if e.bakeStart.IsZero() || e.bakeArn != arn {
 			e.bakeStart, e.bakeArn = s.At, arn
 		}
 		bake := time.Duration(*d.DeploymentConfiguration.BakeTimeInMinutes) * time.Minute
+		if e.TimeScale > 0 {
+			bake = time.Duration(float64(bake) * e.TimeScale)
+		}
 		if left := bake - s.At.Sub(e.bakeStart); left > 0 {
 			s.BakeLeft = left
 		}

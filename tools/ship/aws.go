@@ -107,6 +107,11 @@ func (a *app) target(ctx context.Context, env string) (*target, error) {
 		Logger: a.logger.With("subsystem", "deploy"),
 		Poll:   a.poll,
 	}
+	if local != nil {
+		// The local cloud ship runs compresses time: count the bake down
+		// in the time really left.
+		e.TimeScale = local.TimeScale
+	}
 	if e.Poll <= 0 {
 		e.Poll = 5 * time.Second
 		if local != nil {
