@@ -313,3 +313,16 @@ func TestProbeBaseline(t *testing.T) {
 		t.Errorf("baseline against the running revision = %v, want nil", err)
 	}
 }
+
+// TestDrillReportTraffic: the summary tells the requests the drill's
+// fault failed (users got those 500s) from those that failed otherwise.
+func TestDrillReportTraffic(t *testing.T) {
+	r := drillReport{Fault: "errors=0.5", Good: "shipyard-local:1", Bad: "shipyard-local:2", Status: "ROLLBACK_SUCCESSFUL",
+		Traffic: trafficStats{Total: 80, Good: 58, Bad: 22, BadErrors: 11, Failed: 0, ByRevision: map[string]int{"shipyard-local:1": 58, "shipyard-local:2": 22}}}
+	var b strings.Builder
+	r.print(newPrinter(&b, outputText))
+	want := "80 requests, 22 answered by the faulty revision shipyard-local:2; 11 answered 500 by the drill's fault, 0 other failures"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("drill report =\n%s\nwant its traffic line to say %q", b.String(), want)
+	}
+}
