@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -105,10 +106,23 @@ func Compile(ctx context.Context, o Options, out string) error {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build %s for %s/%s: %w\n%s", o.Package, o.OS, o.Arch, err, strings.TrimSpace(stderr.String()))
+		dir := o.Dir
+		if abs, aerr := filepath.Abs(dir); aerr == nil {
+			dir = abs
+		}
+		msg := strings.TrimSpace(stderr.String())
+		if m := toolchainTooOld.FindStringSubmatch(msg); m != nil {
+			msg += fmt.Sprintf("\nthe go command's toolchain is older than the module or workspace asks: export GOTOOLCHAIN=go%s (the go command fetches it), or run make, which sets it", m[1])
+		}
+		return fmt.Errorf("build %s in %s for %s/%s: %w\n%s", o.Package, dir, o.OS, o.Arch, err, msg)
 	}
 	return nil
 }
+
+// toolchainTooOld matches the go command's refusal to build with a
+// toolchain older than go.mod or go.work asks (GOTOOLCHAIN=local, or a
+// path with no newer one), capturing the version asked for.
+var toolchainTooOld = regexp.MustCompile(`requires go >= ([0-9][0-9A-Za-z.]*[0-9A-Za-z])`)
 
 // labels adds to base the version and revision labels, where known, then
 // extra, which may override them: the labels both builders set.

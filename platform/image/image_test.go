@@ -267,3 +267,26 @@ func TestResolve(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildToolchainTooOld: a module that asks for a newer Go than the go
+// command runs fails to build with an error that names the package's
+// directory and says how to get that toolchain.
+func TestBuildToolchainTooOld(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/future\n\ngo 1.999.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// local: the go command must not try to fetch go1.999.1.
+	t.Setenv("GOTOOLCHAIN", "local")
+	t.Setenv("GOWORK", "off")
+	o := image.Options{Dir: dir, Package: ".", OS: runtime.GOOS, Arch: runtime.GOARCH}
+	err := image.Compile(ctx, o, filepath.Join(t.TempDir(), "app"))
+	for _, want := range []string{"build . in " + dir, "requires go >= 1.999.1", "export GOTOOLCHAIN=go1.999.1", "make"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Compile(a module asking for go 1.999.1) error = %v, want it to say %q", err, want)
+		}
+	}
+}
