@@ -75,10 +75,16 @@ func (d deployer) stacks() []cfn.Value {
 }
 
 // environmentRoles are the roles CloudFormation names after the
-// environment stack (<stack>-<logical id>-<suffix>), and the bootstrap
-// stack's deployer role.
+// environment stack (<stack>-<logical id>-<suffix>): the ones ship passes
+// to ECS and CloudFormation to Lambda.
+func (d deployer) environmentRoles() cfn.Value {
+	return iamArn("role/" + EnvironmentName(d.spec) + "-*")
+}
+
+// roles are the roles CloudFormation manages for the deployer: the
+// environment stack's and the bootstrap stack's deployer role.
 func (d deployer) roles() []cfn.Value {
-	return []cfn.Value{iamArn("role/" + EnvironmentName(d.spec) + "-*"), iamArn("role/" + BootstrapName(d.spec) + "-*")}
+	return []cfn.Value{d.environmentRoles(), iamArn("role/" + BootstrapName(d.spec) + "-*")}
 }
 
 // bucket is the artifact bucket, named by CloudFormation after the
@@ -90,7 +96,9 @@ func (d deployer) clusterArn() cfn.Value { return arn("ecs", "cluster/"+ClusterN
 func (d deployer) ship() []cfn.Statement {
 	cluster, service := ClusterName(d.spec), ServiceName(d.spec)
 	appLogs := "/ecs/" + d.prefix
-	passRole := allow("PassRoles", []string{"iam:PassRole"}, d.roles()...)
+	// Only the environment stack's roles: the deployer role (bootstrap
+	// stack) is never passed.
+	passRole := allow("PassRoles", []string{"iam:PassRole"}, d.environmentRoles())
 	passRole.Condition = map[string]map[string]any{"StringEquals": {"iam:PassedToService": []string{"ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "lambda.amazonaws.com"}}}
 	tagOnCreate := allow("TagOnCreate", []string{"ecs:TagResource"}, arn("ecs", "service/"+cluster+"/"+service), arn("ecs", "task-definition/"+d.prefix+":*"))
 	tagOnCreate.Condition = map[string]map[string]any{"StringEquals": {"ecs:CreateAction": []string{"CreateService", "RegisterTaskDefinition"}}}

@@ -276,6 +276,25 @@ func TestDeployerPolicyIsLeastPrivilege(t *testing.T) {
 	}
 }
 
+// TestDeployerPassesOnlyEnvironmentRoles: iam:PassRole names the
+// environment stack's roles and nothing else, so a deployer can never hand
+// its own role (the bootstrap stack's) to a task or a function.
+func TestDeployerPassesOnlyEnvironmentRoles(t *testing.T) {
+	for _, spec := range []platform.Spec{specs(t)["production"], withCI(t, "")} {
+		want := js([]any{iamArn("role/" + EnvironmentName(spec) + "-*")})
+		for _, p := range DeployerPolicies(spec) {
+			for _, st := range p.PolicyDocument.Statement {
+				if !slices.Contains(st.Action, "iam:PassRole") {
+					continue
+				}
+				if got := js(st.Resource); got != want {
+					t.Errorf("%s/%s: iam:PassRole on %s, want %s", p.PolicyName, st.Sid, got, want)
+				}
+			}
+		}
+	}
+}
+
 // TestDeployerPolicySize keeps each policy within IAM's 6,144 characters of
 // a managed policy (whitespace does not count), and their number within
 // what a role may have attached.
