@@ -36,7 +36,10 @@ func (p *Provisioner) Delete(ctx context.Context, name string, progress func(Eve
 	if st.StackStatus == "" || st.StackStatus == types.StackStatusDeleteComplete {
 		return false, nil
 	}
-	if s := string(st.StackStatus); strings.HasSuffix(s, "_IN_PROGRESS") && st.StackStatus != types.StackStatusDeleteInProgress {
+	// A stack in REVIEW_IN_PROGRESS (a first change set never executed) waits
+	// for nothing, so it is deleted like any settled stack.
+	if s := string(st.StackStatus); strings.HasSuffix(s, "_IN_PROGRESS") &&
+		st.StackStatus != types.StackStatusDeleteInProgress && st.StackStatus != types.StackStatusReviewInProgress {
 		return true, fmt.Errorf("delete stack %s: it is %s; wait for that to finish, then run ship destroy again", name, s)
 	}
 	id := aws.ToString(st.StackId)

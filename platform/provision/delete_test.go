@@ -45,3 +45,25 @@ func TestDelete(t *testing.T) {
 		t.Errorf("Delete(deleted stack) = %v, %v; want false, nil", existed, err)
 	}
 }
+
+// TestDeleteReviewInProgress deletes a stack whose first change set never
+// ran (ship plan on a new environment): REVIEW_IN_PROGRESS waits for
+// nothing, so Delete must not ask the user to wait for it.
+func TestDeleteReviewInProgress(t *testing.T) {
+	cloud := ledgertest.Localcloud(t)
+	cfg := ledgertest.Config(cloud.Endpoint)
+	cf := cloudformation.NewFromConfig(cfg)
+	p := &provision.Provisioner{CF: cf, Events: cf, Poll: 50 * time.Millisecond}
+	ctx := context.Background()
+	s := provision.Stack{Name: "provision-review-" + strconv.FormatInt(time.Now().UnixNano(), 36), Template: template(30)}
+	if _, err := p.Plan(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	existed, err := p.Delete(ctx, s.Name, nil)
+	if err != nil || !existed {
+		t.Fatalf("Delete(%s in REVIEW_IN_PROGRESS) = %v, %v; want true, nil", s.Name, existed, err)
+	}
+	if _, err := cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(s.Name)}); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("DescribeStacks(%s) after Delete: %v, want it not to exist", s.Name, err)
+	}
+}
