@@ -47,7 +47,6 @@ func RegisterInput(td *types.TaskDefinition, tags []types.Tag) *ecs.RegisterTask
 		RuntimePlatform:               td.RuntimePlatform,
 		Volumes:                       td.Volumes,
 		PlacementConstraints:          td.PlacementConstraints,
-		InferenceAccelerators:         td.InferenceAccelerators,
 		EphemeralStorage:              td.EphemeralStorage,
 		PidMode:                       td.PidMode,
 		IpcMode:                       td.IpcMode,
