@@ -96,19 +96,13 @@ type VPCProxy struct {
 	b   *Backend
 	log *slog.Logger
 	srv *http.Server
-	url string
+	// direct dials the hosts the proxy passes on, never through another
+	// proxy (localcloud's own environment may name one). Close closes its
+	// idle connections.
+	direct *http.Transport
+	url    string
 	// self is the proxy's own address, never dialled through itself.
 	self string
-}
-
-// directTransport dials the hosts the VPC proxy passes on, never through
-// another proxy (localcloud's own environment may name one).
-var directTransport = &http.Transport{
-	Proxy:                 nil,
-	DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-	MaxIdleConnsPerHost:   16,
-	IdleConnTimeout:       30 * time.Second,
-	ResponseHeaderTimeout: 60 * time.Second,
 }
 
 // ErrVPCProxyListen wraps a failure to bind the VPC proxy's address.
@@ -128,7 +122,16 @@ func (b *Backend) ServeVPCProxy(addr string) (*VPCProxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w on %s: %w", ErrVPCProxyListen, addr, err)
 	}
-	p := &VPCProxy{b: b, log: b.log.With("component", "vpc-proxy"), url: "http://" + ln.Addr().String(), self: ln.Addr().String()}
+	p := &VPCProxy{
+		b: b, log: b.log.With("component", "vpc-proxy"), url: "http://" + ln.Addr().String(), self: ln.Addr().String(),
+		direct: &http.Transport{
+			Proxy:                 nil,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost:   16,
+			IdleConnTimeout:       30 * time.Second,
+			ResponseHeaderTimeout: 60 * time.Second,
+		},
+	}
 	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelDebug)}
 	go func() {
 		if err := p.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -155,7 +158,11 @@ func (p *VPCProxy) Env() []string {
 }
 
 // Close stops the proxy; requests in flight are cut.
-func (p *VPCProxy) Close() error { return p.srv.Close() }
+func (p *VPCProxy) Close() error {
+	err := p.srv.Close()
+	p.direct.CloseIdleConnections()
+	return err
+}
 
 func (p *VPCProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodConnect {
@@ -170,9 +177,9 @@ func (p *VPCProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.refuse(w, http.StatusBadRequest, "%s: only http:// URLs go through this proxy", r.URL.Redacted())
 		return
 	}
-	host, portStr, err := net.SplitHostPort(r.URL.Host)
-	if err != nil {
-		host, portStr = r.URL.Host, "80"
+	host, portStr := r.URL.Hostname(), r.URL.Port()
+	if portStr == "" {
+		portStr = "80"
 	}
 	port, err := strconv.ParseUint(portStr, 10, 16)
 	if err != nil || port == 0 {
@@ -193,7 +200,7 @@ func (p *VPCProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rp := &httputil.ReverseProxy{
-		Transport: directTransport,
+		Transport: p.direct,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme, pr.Out.URL.Host = "http", target
 			// The server sees the name the client asked for, as it would
