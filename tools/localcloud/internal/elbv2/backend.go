@@ -280,39 +280,46 @@ func New(cfg Config) (*Backend, error) {
 		return nil, fmt.Errorf("restore elbv2: %w", err)
 	}
 	if ok {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		for _, lb := range snap.LoadBalancers {
-			b.lbs[lb.ARN] = lb
+		if err := b.restore(&snap); err != nil {
+			// Strict ports: fail loudly rather than serve where nobody looks.
+			b.Close()
+			return nil, fmt.Errorf("restore elbv2: %w", err)
 		}
-		for _, tg := range snap.TargetGroups {
-			tg.targets = map[Target]*targetRuntime{}
-			for _, t := range tg.Registered {
-				tg.targets[t] = &targetRuntime{target: t, state: StateInitial, reason: "Elb.RegistrationInProgress"}
-			}
-			b.tgs[tg.ARN] = tg
-		}
-		for _, r := range snap.Rules {
-			b.rules[r.ARN] = r
-		}
-		for _, l := range snap.Listeners {
-			b.listeners[l.ARN] = l
-			if err := b.startProxyLocked(l); err != nil {
-				if errors.Is(err, ErrPortTaken) {
-					// Strict: fail loudly rather than serve where nobody looks.
-					for _, p := range b.proxies {
-						p.close()
-					}
-					b.cancel()
-					return nil, fmt.Errorf("restore elbv2: %w", err)
-				}
-				b.log.Error("restart listener", "listener", l.ARN, "err", err)
-			}
-		}
-		b.reconcileHealthLocked()
-		b.log.Info("restored elbv2", "load_balancers", len(b.lbs), "target_groups", len(b.tgs), "listeners", len(b.listeners))
 	}
 	return b, nil
+}
+
+// restore takes the saved state in and starts its listeners. A listener
+// that cannot be served is logged, unless its port is taken with
+// StrictPorts: that is the error.
+func (b *Backend) restore(snap *snapshot) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, lb := range snap.LoadBalancers {
+		b.lbs[lb.ARN] = lb
+	}
+	for _, tg := range snap.TargetGroups {
+		tg.targets = map[Target]*targetRuntime{}
+		for _, t := range tg.Registered {
+			tg.targets[t] = &targetRuntime{target: t, state: StateInitial, reason: "Elb.RegistrationInProgress"}
+		}
+		b.tgs[tg.ARN] = tg
+	}
+	for _, r := range snap.Rules {
+		b.rules[r.ARN] = r
+	}
+	for _, l := range snap.Listeners {
+		b.listeners[l.ARN] = l
+		if err := b.startProxyLocked(l); err != nil {
+			if errors.Is(err, ErrPortTaken) {
+				return err
+			}
+			b.log.Error("restart listener", "listener", l.ARN, "err", err)
+		}
+	}
+	b.reconcileHealthLocked()
+	b.log.Info("restored elbv2", "load_balancers", len(b.lbs), "target_groups", len(b.tgs), "listeners", len(b.listeners))
+	return nil
 }
 
 // Close stops every proxy and health check.
