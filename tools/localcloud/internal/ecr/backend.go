@@ -401,20 +401,18 @@ func (b *Backend) putManifest(repo, ref, contentType string, body []byte) (v1.Ha
 	if mediaType == "" {
 		mediaType = contentType
 	}
-	size := int64(len(body))
-	for _, d := range append(append([]v1.Descriptor{}, m.Layers...), m.Manifests...) {
-		if _, ok := b.hasBlob(d.Digest); !ok {
-			return v1.Hash{}, regErr(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry: "+d.Digest.String())
-		}
-		size += d.Size
-	}
+	refs := append(append([]v1.Descriptor{}, m.Layers...), m.Manifests...)
 	artifact := ""
 	if m.Config != nil {
-		if _, ok := b.hasBlob(m.Config.Digest); !ok {
-			return v1.Hash{}, regErr(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry: "+m.Config.Digest.String())
-		}
-		size += m.Config.Size
+		refs = append(refs, *m.Config)
 		artifact = string(m.Config.MediaType)
+	}
+	size := int64(len(body))
+	for _, d := range refs {
+		size += d.Size
+	}
+	if e := b.missingBlob(refs); e != nil {
+		return v1.Hash{}, e
 	}
 	h, err := b.writeBlob(body)
 	if err != nil {
@@ -430,20 +428,13 @@ func (b *Backend) putManifest(repo, ref, contentType string, body []byte) (v1.Ha
 	if !ok {
 		return v1.Hash{}, nameUnknown(repo)
 	}
-	// A delete may have collected a blob since it was checked above.
-	refs := append(append([]v1.Descriptor{}, m.Layers...), m.Manifests...)
-	if m.Config != nil {
-		refs = append(refs, *m.Config)
+	// A delete may have collected a blob, the manifest's own too, since they
+	// were checked above (writeBlob writes only a missing one).
+	if e := b.missingBlob(refs); e != nil {
+		return v1.Hash{}, e
 	}
-	for _, d := range refs {
-		if _, ok := b.hasBlob(d.Digest); !ok {
-			return v1.Hash{}, regErr(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry: "+d.Digest.String())
-		}
-	}
-	if _, ok := b.hasBlob(h); !ok {
-		if _, err := b.writeBlob(body); err != nil {
-			return v1.Hash{}, regErr(500, "UNKNOWN", err.Error())
-		}
+	if _, err := b.writeBlob(body); err != nil {
+		return v1.Hash{}, regErr(500, "UNKNOWN", err.Error())
 	}
 	if !isDigest {
 		if old, ok := r.TagIndex[ref]; ok && old != h.String() && r.ImageTagMutability == "IMMUTABLE" {
@@ -461,6 +452,17 @@ func (b *Backend) putManifest(repo, ref, contentType string, body []byte) (v1.Ha
 	}
 	b.log.Info("image pushed", "repository", repo, "reference", ref, "digest", h.String())
 	return h, nil
+}
+
+// missingBlob answers the first of a manifest's references the registry
+// does not hold.
+func (b *Backend) missingBlob(refs []v1.Descriptor) *regError {
+	for _, d := range refs {
+		if _, ok := b.hasBlob(d.Digest); !ok {
+			return regErr(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry: "+d.Digest.String())
+		}
+	}
+	return nil
 }
 
 // resolve finds the manifest digest a tag or digest names in a repository.
