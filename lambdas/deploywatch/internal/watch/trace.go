@@ -125,10 +125,7 @@ type tracedLedger struct {
 }
 
 func (l tracedLedger) start(ctx context.Context, op, arn, eventID string) (context.Context, trace.Span) {
-	if l.tracer == nil {
-		return ctx, off
-	}
-	ctx, span := l.tracer.Start(ctx, "ledger."+op, trace.WithSpanKind(trace.SpanKindInternal))
+	ctx, span := start(ctx, l.tracer, "ledger."+op, trace.SpanKindInternal)
 	if span.IsRecording() {
 		span.SetAttributes(attribute.String(AttrDeployment, arn), attribute.String(AttrEventID, eventID))
 	}
