@@ -214,8 +214,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Functions call back into localcloud through AWS_ENDPOINT_URL.
 	endpoint := "http://" + ln.Addr().String()
 	s.endpoint.Store(&endpoint)
-	s.Lambda.SetEndpoint("http://" + ln.Addr().String())
-	s.SQS.SetEndpoint("http://" + ln.Addr().String())
+	s.Lambda.SetEndpoint(endpoint)
+	s.SQS.SetEndpoint(endpoint)
 	hs := &http.Server{Handler: s.Mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
