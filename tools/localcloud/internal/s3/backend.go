@@ -145,7 +145,7 @@ func New(cfg Config) (*Backend, error) {
 		objects := 0
 		for _, n := range names {
 			var bk bucket
-			if _, err := cfg.Store.Load("s3-bucket-"+n, &bk); err != nil {
+			if _, err := cfg.Store.Load(stateBucketPrefix+n, &bk); err != nil {
 				return nil, fmt.Errorf("restore s3 bucket %s: %w", n, err)
 			}
 			if bk.Objects == nil {
@@ -159,6 +159,10 @@ func New(cfg Config) (*Backend, error) {
 	b.sweep()
 	return b, nil
 }
+
+// stateBucketPrefix starts the name of each bucket's state document
+// (Store.Save), beside the list of buckets ("s3").
+const stateBucketPrefix = "s3-bucket-"
 
 // sweep removes what no bucket accounts for: the directories and documents
 // of buckets deleted before deletes freed them, and the parts of multipart
@@ -180,11 +184,11 @@ func (b *Backend) sweep() {
 			b.log.Warn("sweep s3 data", "err", err)
 		}
 	}
-	docs, _ := filepath.Glob(filepath.Join(b.cfg.Store.Dir, "s3-bucket-*.json"))
+	docs, _ := filepath.Glob(filepath.Join(b.cfg.Store.Dir, stateBucketPrefix+"*.json"))
 	for _, d := range docs {
-		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(d), "s3-bucket-"), ".json")
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(d), stateBucketPrefix), ".json")
 		if _, ok := b.buckets[name]; !ok {
-			if err := b.cfg.Store.Delete("s3-bucket-" + name); err != nil {
+			if err := b.cfg.Store.Delete(stateBucketPrefix + name); err != nil {
 				b.log.Warn("sweep s3 state", "err", err)
 			}
 		}
@@ -218,7 +222,7 @@ func (b *Backend) saveIndexLocked() error {
 }
 
 func (b *Backend) saveBucketLocked(bk *bucket) error {
-	if err := b.cfg.Store.Save("s3-bucket-"+bk.Name, bk); err != nil {
+	if err := b.cfg.Store.Save(stateBucketPrefix+bk.Name, bk); err != nil {
 		return fmt.Errorf("save s3 bucket %s: %w", bk.Name, err)
 	}
 	return nil
@@ -289,7 +293,7 @@ func (b *Backend) DeleteBucket(ctx context.Context, name string) error {
 	}
 	// A deleted bucket takes no room: its document, its directory and the
 	// parts of uploads nobody can complete any more.
-	if err := b.cfg.Store.Delete("s3-bucket-" + name); err != nil {
+	if err := b.cfg.Store.Delete(stateBucketPrefix + name); err != nil {
 		b.log.Warn("remove deleted bucket's state", "bucket", name, "err", err)
 	}
 	for id, u := range b.uploads {
