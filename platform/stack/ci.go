@@ -23,12 +23,14 @@ const OutputDeployerRole = "DeployerRoleArn"
 // deployer policies.
 func ci(t *cfn.Template, spec platform.Spec) {
 	c := spec.CI
+	// The stack's tags (see tags), on both CI resources.
+	resourceTags := []cfn.Tag{{Key: "shipyard:app", Value: cfn.String(spec.Name)}, {Key: "shipyard:env", Value: cfn.String(spec.Env)}}
 	var provider cfn.Value = cfn.String(c.OIDCProviderARN)
 	if c.OIDCProviderARN == "" {
 		t.Add(logicalOIDCProvider, cfn.Of(cfn.OIDCProvider{
 			Url:          "https://" + platform.GitHubOIDCHost,
 			ClientIdList: []string{platform.GitHubOIDCAudience},
-			Tags:         []cfn.Tag{{Key: "shipyard:app", Value: cfn.String(spec.Name)}, {Key: "shipyard:env", Value: cfn.String(spec.Env)}},
+			Tags:         resourceTags,
 		}))
 		provider = cfn.Ref(logicalOIDCProvider) // Ref is the ARN
 	}
@@ -43,7 +45,7 @@ func ci(t *cfn.Template, spec platform.Spec) {
 				platform.GitHubOIDCHost + ":sub": c.GitHub.Subject(),
 			}},
 		}}},
-		Tags: []cfn.Tag{{Key: "shipyard:app", Value: cfn.String(spec.Name)}, {Key: "shipyard:env", Value: cfn.String(spec.Env)}},
+		Tags: resourceTags,
 	}))
 	// Managed, not inline: together the policies pass the 10,240 characters
 	// IAM allows a role's inline policies; each fits a managed policy's 6,144.
