@@ -104,7 +104,11 @@ func (d deployer) ship() []cfn.Statement {
 	tagOnCreate.Condition = map[string]map[string]any{"StringEquals": {"ecs:CreateAction": []string{"CreateService", "RegisterTaskDefinition"}}}
 	inCluster := allow("Tasks", []string{"ecs:ListTasks"}, anyResource)
 	inCluster.Condition = map[string]map[string]any{"ArnEquals": {"ecs:cluster": d.clusterArn()}}
-	linked := allow("ServiceLinkedRoles", []string{"iam:CreateServiceLinkedRole"}, iamArn("role/aws-service-role/*"))
+	// The service-linked roles by their fixed names, and by service.
+	linked := allow("ServiceLinkedRoles", []string{"iam:CreateServiceLinkedRole"},
+		iamArn("role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"),
+		iamArn("role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService"),
+		iamArn("role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing"))
 	linked.Condition = map[string]map[string]any{"StringEquals": {"iam:AWSServiceName": []string{"ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com"}}}
 	return []cfn.Statement{
 		allow("Stacks", []string{

@@ -295,6 +295,21 @@ func TestDeployerPassesOnlyEnvironmentRoles(t *testing.T) {
 	}
 }
 
+// TestDeployerServiceLinkedRolesByName: iam:CreateServiceLinkedRole names
+// each role AWS creates, no pattern.
+func TestDeployerServiceLinkedRolesByName(t *testing.T) {
+	for _, p := range DeployerPolicies(specs(t)["production"]) {
+		for _, st := range p.PolicyDocument.Statement {
+			if !slices.Contains(st.Action, "iam:CreateServiceLinkedRole") {
+				continue
+			}
+			if got := js(st.Resource); strings.Contains(got, "*") || len(st.Resource) != 3 {
+				t.Errorf("%s/%s: iam:CreateServiceLinkedRole on %s, want the three service-linked roles by name", p.PolicyName, st.Sid, got)
+			}
+		}
+	}
+}
+
 // TestDeployerPolicySize keeps each policy within IAM's 6,144 characters of
 // a managed policy (whitespace does not count), and their number within
 // what a role may have attached.
