@@ -63,6 +63,51 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// underRIE runs bootstrap as Lambda would, behind AWS's Runtime Interface
+// Emulator, with the AWS variables for the local cloud at cloud (DynamoDB
+// at dynamo) and env, until the test ends. invoke sends it a payload and
+// returns its answer; logs has the emulator's and the function's output.
+func underRIE(t *testing.T, bootstrap, cloud, dynamo string, env ...string) (invoke func(payload []byte) string, logs *lockedBuffer) {
+	t.Helper()
+	rie := build(t, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie", "aws-lambda-rie")
+	addr := freeAddr(t)
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", freeAddr(t), bootstrap)
+	cmd.Env = append(os.Environ(),
+		"AWS_ENDPOINT_URL="+cloud, "AWS_ENDPOINT_URL_DYNAMODB="+dynamo, "AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true")
+	cmd.Env = append(cmd.Env, env...)
+	logs = &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait() // killed: the error says so
+		if t.Failed() {
+			t.Logf("emulator and function output:\n%s", logs.String())
+		}
+	})
+	url := "http://" + addr + "/2015-03-31/functions/function/invocations"
+	invoke = func(payload []byte) string {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			resp, err := http.Post(url, "application/json", bytes.NewReader(payload))
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				return string(b)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("invoke through the emulator: %v", err)
+			}
+			time.Sleep(20 * time.Millisecond) // the emulator is starting
+		}
+	}
+	return invoke, logs
+}
+
 // TestInitFailsNamingTheVariable: a bad configuration stops the cold start
 // with a message that says which variable to fix. (BenchmarkBinarySize, in
 // make bench, holds the binary to its size limit.)
@@ -95,58 +140,19 @@ func TestInitFailsNamingTheVariable(t *testing.T) {
 func TestBootstrapUnderRuntimeInterfaceEmulator(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
-	cloud := ledgertest.Localcloud(t)
+	cloud, dynamo := awsEnv(t)
 	db := ledgertest.DynamoDB(t)
 	table := ledgertest.NewTable(t, db)
 	led := ledger.New(db, table)
-	client := ecs.NewFromConfig(ledgertest.Config(cloud.Endpoint))
+	client := ecs.NewFromConfig(ledgertest.Config(cloud))
 	ctx := context.Background()
 	cluster := fmt.Sprintf("rie-%d", time.Now().UnixNano()%1e9)
 	tds := setupService(t, client, cluster)
 
-	bootstrap := build(t, ".", "bootstrap")
-	rie := build(t, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie", "aws-lambda-rie")
-	addr := freeAddr(t)
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", freeAddr(t), bootstrap)
-	dynamo := cloud.Endpoint
-	if e := os.Getenv(ledgertest.EnvEndpoint); e != "" {
-		dynamo = e
-	}
-	cmd.Env = append(os.Environ(),
-		"AWS_ENDPOINT_URL="+cloud.Endpoint, "AWS_ENDPOINT_URL_DYNAMODB="+dynamo, "AWS_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true",
+	invoke, logs := underRIE(t, build(t, ".", "bootstrap"), cloud, dynamo,
 		platform.EnvLedgerTable+"="+table, platform.EnvCluster+"="+cluster, platform.EnvService+"=web",
 		platform.EnvWatchedAlarms+"=web-target-5xx", platform.EnvEnforcement+"="+platform.EnforceRollback,
 		platform.EnvGuardWindowMinutes+"=15", platform.EnvHealthCheckPath+"=/health")
-	logs := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait() // killed: the error says so
-		if t.Failed() {
-			t.Logf("emulator and function output:\n%s", logs.String())
-		}
-	})
-	invoke := func(payload []byte) string {
-		t.Helper()
-		url := "http://" + addr + "/2015-03-31/functions/function/invocations"
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			resp, err := http.Post(url, "application/json", bytes.NewReader(payload))
-			if err == nil {
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				return string(b)
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("invoke through the emulator: %v", err)
-			}
-			time.Sleep(20 * time.Millisecond) // the emulator is starting
-		}
-	}
 
 	svc, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{"web"}})
 	if err != nil {

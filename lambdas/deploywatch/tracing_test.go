@@ -179,46 +179,14 @@ func TestOTLPBuildUnderRuntimeInterfaceEmulator(t *testing.T) {
 	t.Cleanup(receiver.Close)
 	cloud, dynamo := awsEnv(t)
 	table := ledgertest.NewTable(t, ledgertest.DynamoDB(t))
-	bootstrap := buildTags(t, ".", "bootstrap", otlpTags)
-	rie := build(t, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie", "aws-lambda-rie")
-	addr := freeAddr(t)
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", freeAddr(t), bootstrap)
-	cmd.Env = append(os.Environ(),
-		"AWS_ENDPOINT_URL="+cloud, "AWS_ENDPOINT_URL_DYNAMODB="+dynamo, "AWS_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true",
+	invoke, _ := underRIE(t, buildTags(t, ".", "bootstrap", otlpTags), cloud, dynamo,
 		platform.EnvLedgerTable+"="+table, platform.EnvCluster+"=c", platform.EnvService+"=web",
 		platform.EnvWatchedAlarms+"=web-target-5xx", platform.EnvEnforcement+"="+platform.EnforceRollback,
 		platform.EnvGuardWindowMinutes+"=15", "OTEL_EXPORTER_OTLP_ENDPOINT="+receiver.URL)
-	logs := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait() // killed: the error says so
-		if t.Failed() {
-			t.Logf("emulator and function output:\n%s", logs.String())
-		}
-	})
-	url := "http://" + addr + "/2015-03-31/functions/function/invocations"
 	payload := `{"version":"0","id":"otlp-1","detail-type":"ECS Service Action","source":"aws.ecs","time":"2026-11-25T10:00:00Z",` +
 		`"resources":["arn:aws:ecs:us-east-1:000000000000:service/other/api"],"detail":{"eventType":"INFO","eventName":"SERVICE_STEADY_STATE","createdAt":"2026-11-25T10:00:00Z"}}`
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Post(url, "application/json", strings.NewReader(payload))
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if !strings.Contains(string(b), `"action":"ignored"`) {
-				t.Fatalf("invoke = %s, want the other service's event ignored", b)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("invoke through the emulator: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond) // the emulator is starting
+	if b := invoke([]byte(payload)); !strings.Contains(b, `"action":"ignored"`) {
+		t.Fatalf("invoke = %s, want the other service's event ignored", b)
 	}
 	mu.Lock()
 	defer mu.Unlock()
