@@ -10,8 +10,9 @@ import (
 // What the runner keeps on disk, and for how long:
 //
 //   - images/<digest>: an image unpacked once per digest, while the registry
-//     holds that digest or a running task uses it. DropImages removes it when
-//     the registry lets go of it (at once, or when its last task exits), and
+//     holds that digest or a task starting or running uses it. DropImages
+//     removes it when the registry lets go of it (at once, or when its last
+//     task exits or fails to start), and
 //     New sweeps the ones the registry no longer holds.
 //   - tasks/<task id>: a task's working directory with the copy of its
 //     output (container.log), while its owner can still describe the task.
@@ -40,8 +41,12 @@ func (r *Runner) unpackLock(hexd string) *sync.Mutex {
 	return m
 }
 
-// inUseLocked reports whether a running process was started from digest.
+// inUseLocked reports whether a running process was started from digest,
+// or a task is being started from it.
 func (r *Runner) inUseLocked(digest string) bool {
+	if r.starting[digest] > 0 {
+		return true
+	}
 	for _, p := range r.procs {
 		if p.ImageDigest == digest {
 			return true
@@ -51,8 +56,8 @@ func (r *Runner) inUseLocked(digest string) bool {
 }
 
 // DropImages removes the unpacked images of digests the registry no longer
-// holds (ecr's OnDelete). One that a running task uses goes when its last
-// such task exits.
+// holds (ecr's OnDelete). One that a task starting or running uses goes
+// when its last such task exits.
 func (r *Runner) DropImages(digests []string) {
 	for _, d := range digests {
 		r.mu.Lock()
@@ -67,8 +72,27 @@ func (r *Runner) DropImages(digests []string) {
 	}
 }
 
-// releaseImage is called when a process exits: an image dropped while it
-// ran goes once nothing runs from it.
+// holdStarting marks digest in use while Start unpacks and starts a task
+// from it, so that a delete meanwhile does not remove the root filesystem
+// under it; releaseStarting ends that, once the process is in procs or
+// Start failed.
+func (r *Runner) holdStarting(digest string) {
+	r.mu.Lock()
+	r.starting[digest]++
+	r.mu.Unlock()
+}
+
+func (r *Runner) releaseStarting(digest string) {
+	r.mu.Lock()
+	if r.starting[digest]--; r.starting[digest] <= 0 {
+		delete(r.starting, digest)
+	}
+	r.mu.Unlock()
+	r.releaseImage(digest)
+}
+
+// releaseImage is called when a process exits or a start ends: an image
+// dropped while it was in use goes once nothing uses it.
 func (r *Runner) releaseImage(digest string) {
 	r.mu.Lock()
 	gone := r.dropped[digest] && !r.inUseLocked(digest)

@@ -6,8 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr"
@@ -93,4 +96,80 @@ func TestDeletedImageGoesAfterItsLastTask(t *testing.T) {
 	if exists(stale) {
 		t.Errorf("New kept %s, an image the registry does not hold", stale)
 	}
+}
+
+// deleteOnConfig is the registry's image, whose config read (which Start
+// makes after unpacking, before the process starts) then deletes it from
+// the registry: a delete that lands while the task is starting.
+type deleteOnConfig struct {
+	v1.Image
+	once   *sync.Once
+	delete func()
+}
+
+func (i deleteOnConfig) ConfigFile() (*v1.ConfigFile, error) {
+	cf, err := i.Image.ConfigFile()
+	i.once.Do(i.delete)
+	return cf, err
+}
+
+type deletingImages struct {
+	*ecr.Backend
+	delete func()
+}
+
+func (d deletingImages) Image(ref string) (v1.Image, string, error) {
+	img, digest, err := d.Backend.Image(ref)
+	return deleteOnConfig{Image: img, once: &sync.Once{}, delete: d.delete}, digest, err
+}
+
+// TestImageDeletedWhileATaskStarts: an image deleted after Start unpacked
+// it but before its process is running keeps its root filesystem until the
+// task exits, as for a running task.
+func TestImageDeletedWhileATaskStarts(t *testing.T) {
+	dir := t.TempDir()
+	reg, err := ecr.New(ecr.Config{Dir: filepath.Join(dir, "ecr"), Clock: clock.New(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(reg.Registry())
+	defer srv.Close()
+	if _, err := reg.CreateRepository("starting", "", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	img, err := ecrtest.Image(testappBinary, "APP_VERSION=starting")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := ecrtest.Push(img, strings.TrimPrefix(srv.URL, "http://"), "starting", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := ref[strings.Index(ref, "@")+1:]
+	images := deletingImages{Backend: reg, delete: func() {
+		if _, err := reg.DeleteRepository("starting", true); err != nil {
+			t.Errorf("DeleteRepository: %v", err)
+		}
+	}}
+	r, err := New(Config{Dir: filepath.Join(dir, "runner"), Images: images, Clock: clock.New(0.01)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	reg.OnDelete(r.DropImages)
+
+	p, err := r.Start(context.Background(), Spec{TaskID: "t-starting", Image: ref, Env: []string{"APP_DRAIN_DELAY=10ms"}, StopTimeout: 2 * time.Minute, Host: freeHost(t, 5000), Port: 5000}, nil)
+	if err != nil {
+		t.Fatalf("Start with the image deleted while it starts = %v, want it running", err)
+	}
+	t.Cleanup(func() { r.Kill(p) })
+	imageDir := r.imageDir(digest)
+	if reg.HasImage(digest) || !exists(imageDir) {
+		t.Fatalf("after Start: registry holds the image %v, unpacked copy %v; want false, true", reg.HasImage(digest), exists(imageDir))
+	}
+	if err := r.Stop(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	<-p.Done()
+	eventually(t, "the deleted image's unpacked copy goes once its task exited", func() bool { return !exists(imageDir) })
 }

@@ -84,6 +84,9 @@ type Runner struct {
 	unpacked map[string]*sync.Mutex
 	// dropped are digests the registry let go of while a task ran from them.
 	dropped map[string]bool
+	// starting counts the tasks Start is unpacking and starting, by digest:
+	// their image is in use before their process is in procs.
+	starting map[string]int
 }
 
 // New starts the runner's metadata endpoint. Close stops it.
@@ -101,7 +104,7 @@ func New(cfg Config) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for task metadata: %w", err)
 	}
-	r := &Runner{cfg: cfg, log: cfg.Logger, ln: ln, procs: map[string]*Process{}, unpacked: map[string]*sync.Mutex{}, dropped: map[string]bool{}}
+	r := &Runner{cfg: cfg, log: cfg.Logger, ln: ln, procs: map[string]*Process{}, unpacked: map[string]*sync.Mutex{}, dropped: map[string]bool{}, starting: map[string]int{}}
 	if h, ok := cfg.Images.(imageHolder); ok {
 		r.sweepImages(h)
 	}
@@ -184,6 +187,8 @@ func (r *Runner) Start(ctx context.Context, spec Spec, onExit func(Exit)) (*Proc
 	if err != nil {
 		return nil, fmt.Errorf("CannotPullContainerError: %w", err)
 	}
+	r.holdStarting(digest)
+	defer r.releaseStarting(digest)
 	root, err := r.unpack(img, digest)
 	if err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", spec.Image, err)
