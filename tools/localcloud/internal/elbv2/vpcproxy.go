@@ -115,7 +115,7 @@ func (b *Backend) ServeVPCProxy(addr string) (*VPCProxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vpc proxy address %q: want host:port such as 127.0.0.1:0", addr)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if ip := net.ParseIP(host); !strings.EqualFold(host, "localhost") && (ip == nil || !ip.IsLoopback()) {
 		return nil, fmt.Errorf("vpc proxy address %q: want a loopback address such as 127.0.0.1:0", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
