@@ -82,8 +82,12 @@ func (d deployer) environmentRoles() cfn.Value {
 }
 
 // roles are the roles CloudFormation manages for the deployer: the
-// environment stack's and the bootstrap stack's deployer role.
+// environment stack's, and with a ci section the bootstrap stack's deployer
+// role (without one, the bootstrap stack has no role).
 func (d deployer) roles() []cfn.Value {
+	if !d.spec.CI.Enabled() {
+		return []cfn.Value{d.environmentRoles()}
+	}
 	return []cfn.Value{d.environmentRoles(), iamArn("role/" + BootstrapName(d.spec) + "-*")}
 }
 

@@ -295,6 +295,33 @@ func TestDeployerPassesOnlyEnvironmentRoles(t *testing.T) {
 	}
 }
 
+// TestDeployerManagesBootstrapRolesOnlyWithCI: the bootstrap stack holds a
+// role only with a ci section, so only then may the deployer manage roles
+// named after it.
+func TestDeployerManagesBootstrapRolesOnlyWithCI(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		spec platform.Spec
+		want bool
+	}{
+		{"without ci", specs(t)["production"], false},
+		{"with ci", withCI(t, ""), true},
+	} {
+		bootstrapRoles := js(iamArn("role/" + BootstrapName(tt.spec) + "-*"))
+		got := false
+		for _, p := range DeployerPolicies(tt.spec) {
+			for _, st := range p.PolicyDocument.Statement {
+				if strings.Contains(js(st.Resource), bootstrapRoles) {
+					got = true
+				}
+			}
+		}
+		if got != tt.want {
+			t.Errorf("%s: a statement on %s = %v, want %v", tt.name, bootstrapRoles, got, tt.want)
+		}
+	}
+}
+
 // TestDeployerServiceLinkedRolesByName: iam:CreateServiceLinkedRole names
 // each role AWS creates, no pattern.
 func TestDeployerServiceLinkedRolesByName(t *testing.T) {
