@@ -13,14 +13,13 @@ import (
 	"testing"
 )
 
-// TestLocalUpDown starts the local cloud in the background with ship local
-// up (the binary found in bin/ beside ship.yaml), checks that it answers and
-// keeps its files in .localcloud/, that a second up reuses it, and that
-// down stops it.
-func TestLocalUpDown(t *testing.T) {
+// localCheckout is a checkout of its own for ship local: ship.yaml and the
+// localcloud binary in bin/ beside it, where ship local up finds it. It
+// returns the manifest's path.
+func localCheckout(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
-	mpath := filepath.Join(dir, "ship.yaml")
-	if err := os.WriteFile(mpath, []byte(e2eManifest), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "ship.yaml"), []byte(e2eManifest), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
@@ -29,6 +28,16 @@ func TestLocalUpDown(t *testing.T) {
 	if err := os.Link(localcloudBinary(t), filepath.Join(dir, "bin", "localcloud")); err != nil {
 		t.Fatal(err)
 	}
+	return filepath.Join(dir, "ship.yaml")
+}
+
+// TestLocalUpDown starts the local cloud in the background with ship local
+// up (the binary found in bin/ beside ship.yaml), checks that it answers and
+// keeps its files in .localcloud/, that a second up reuses it, and that
+// down stops it.
+func TestLocalUpDown(t *testing.T) {
+	mpath := localCheckout(t)
+	dir := filepath.Dir(mpath)
 	addr := freeAddr(t)
 	up := []string{"local", "up", "--manifest", mpath, "--addr", addr, "--time-scale", "0.02", "--listener-port-offset", "-1"}
 	out, stderr, code := ship(t, up...)
@@ -75,20 +84,7 @@ func TestLocalUpDown(t *testing.T) {
 // elsewhere, and records nothing; ship local status there never calls the
 // other checkout's cloud, or a recorded pid that has exited, running.
 func TestLocalUpAddressTaken(t *testing.T) {
-	checkout := func() string {
-		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, "ship.yaml"), []byte(e2eManifest), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Link(localcloudBinary(t), filepath.Join(dir, "bin", "localcloud")); err != nil {
-			t.Fatal(err)
-		}
-		return filepath.Join(dir, "ship.yaml")
-	}
-	first, second := checkout(), checkout()
+	first, second := localCheckout(t), localCheckout(t)
 	addr := freeAddr(t)
 	up := func(mpath string) (string, string, int) {
 		return shipIn(context.Background(), "local", "up", "--manifest", mpath, "--addr", addr, "--time-scale", "0.02", "--listener-port-offset", "-1")
@@ -145,17 +141,7 @@ func TestLocalUpAddressTaken(t *testing.T) {
 // never on another port, so the URL ship computes is where the service
 // answers (GET /_localcloud/info says strictPorts).
 func TestLocalUpStrictPorts(t *testing.T) {
-	dir := t.TempDir()
-	mpath := filepath.Join(dir, "ship.yaml")
-	if err := os.WriteFile(mpath, []byte(e2eManifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Link(localcloudBinary(t), filepath.Join(dir, "bin", "localcloud")); err != nil {
-		t.Fatal(err)
-	}
+	mpath := localCheckout(t)
 	addr := freeAddr(t)
 	out, stderr, code := shipIn(context.Background(), "local", "up", "--manifest", mpath, "--addr", addr, "--time-scale", "0.02", "--listener-port-offset", "30000")
 	if code != exitOK {
