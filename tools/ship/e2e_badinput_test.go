@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/shipyard-ecs/shipyard/platform"
 	"github.com/shipyard-ecs/shipyard/platform/deploy"
 	"github.com/shipyard-ecs/shipyard/platform/ledger"
 	"github.com/shipyard-ecs/shipyard/platform/stack"
@@ -26,10 +24,11 @@ import (
 // error, an unknown key, a bad value), an unknown environment, and an AWS
 // environment without credentials. Each is exit 2 with an error naming the
 // problem and what to do, and the cloud still has no stack.
-func badInput(ctx context.Context, t *testing.T, c *cloud, cfg aws.Config) {
+func badInput(t *testing.T, e environment) {
 	t.Helper()
+	ctx, c, cfg := e.ctx, e.cloud, e.cfg
 	good := lifecycleManifest
-	withCloud := append(os.Environ(), "AWS_ENDPOINT_URL="+c.endpoint)
+	withCloud := e.environ()
 	// No credentials anywhere: no AWS_* variables, an empty home (no
 	// ~/.aws), and no instance metadata service to wait for.
 	var bare []string
@@ -91,8 +90,9 @@ func badInput(ctx context.Context, t *testing.T, c *cloud, cfg aws.Config) {
 // missingImage deploys an image reference the registry does not have, and
 // rolls back to a revision never registered: exit 2 naming it, and no task
 // definition registered, the service on the same one, no ledger write.
-func missingImage(ctx context.Context, t *testing.T, cfg aws.Config, spec platform.Spec, mpath, repo string) {
+func missingImage(t *testing.T, e environment, repo string) {
 	t.Helper()
+	ctx, cfg, spec, mpath := e.ctx, e.cfg, e.spec, e.manifest
 	ecsc := ecs.NewFromConfig(cfg)
 	outs, err := deploy.Outputs(ctx, cloudformation.NewFromConfig(cfg), stack.EnvironmentName(spec))
 	if err != nil {
@@ -116,7 +116,7 @@ func missingImage(ctx context.Context, t *testing.T, cfg aws.Config, spec platfo
 	}
 	before := look()
 	ref := repo + ":no-such-tag"
-	env := append(os.Environ(), "AWS_ENDPOINT_URL="+aws.ToString(cfg.BaseEndpoint))
+	env := e.environ()
 	stdout, stderr, code := shipExec(t, env, "deploy", "--manifest", mpath, "--image", ref)
 	if code != exitUsage || !strings.Contains(stderr, ref+" is not in its registry") || !strings.Contains(stderr, "push it first") {
 		t.Errorf("ship deploy --image %s: exit %d, want %d naming the image and what to do\nstdout:\n%s\nstderr:\n%s", ref, code, exitUsage, stdout, stderr)

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -26,7 +25,6 @@ import (
 
 	"github.com/shipyard-ecs/shipyard/platform"
 	"github.com/shipyard-ecs/shipyard/platform/deploy"
-	"github.com/shipyard-ecs/shipyard/platform/manifest"
 	"github.com/shipyard-ecs/shipyard/platform/stack"
 )
 
@@ -177,36 +175,14 @@ environments:
 // ship destroy --yes that leaves nothing behind, ship destroy again with
 // nothing to do, and ship up again.
 func TestEnvironmentLifecycle(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts localcloud, creates an environment and destroys it")
-	}
 	start := time.Now()
-	c := startLocalcloud(t, 0.02)
-	t.Setenv("AWS_ENDPOINT_URL", c.endpoint)
-	mpath := writeManifest(t, lifecycleManifest)
-	m, err := manifest.Load(mpath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := m.Spec("local")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	cfg := aws.Config{Region: spec.Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(c.endpoint)}
+	e := startEnvironment(t, "starts localcloud, creates an environment and destroys it", lifecycleManifest)
+	ctx, mpath, spec, cfg := e.ctx, e.manifest, e.spec, e.cfg
 
-	badInput(ctx, t, c, cfg)
+	badInput(t, e)
 	t.Logf("bad input (before ship up) took %s", time.Since(start).Round(time.Millisecond))
 
-	appDir, err := filepath.Abs("../../services/app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lambdaDir, err := filepath.Abs("../../lambdas/deploywatch")
-	if err != nil {
-		t.Fatal(err)
-	}
-	upArgs := []string{"up", "--yes", "--manifest", mpath, "--package", appDir, "--lambda", lambdaDir, "--poll", "100ms", "--timeout", "2m"}
+	upArgs := []string{"up", "--yes", "--manifest", mpath, "--package", e.appDir, "--lambda", e.lambdaDir, "--poll", "100ms", "--timeout", "2m"}
 	up := time.Now()
 	upOut, stderr, code := shipIn(ctx, upArgs...)
 	if code != exitOK {
@@ -227,18 +203,18 @@ func TestEnvironmentLifecycle(t *testing.T) {
 	bucket := boot[stack.OutputArtifactBucket]
 
 	lt := time.Now()
-	logsEndToEnd(ctx, t, c, cfg, spec, mpath)
+	logsEndToEnd(t, e)
 	t.Logf("ship logs took %s", time.Since(lt).Round(time.Millisecond))
 
-	missingImage(ctx, t, cfg, spec, mpath, boot[stack.OutputRepositoryURI])
+	missingImage(t, e, boot[stack.OutputRepositoryURI])
 	it := time.Now()
-	interruptDeploy(ctx, t, cfg, spec, mpath, append(os.Environ(), "AWS_ENDPOINT_URL="+c.endpoint))
+	interruptDeploy(t, e)
 	t.Logf("SIGINT to ship deploy, then re-attached: %s", time.Since(it).Round(time.Millisecond))
 
 	// Without a terminal and without --yes, destroy refuses and deletes
 	// nothing.
 	before := estateOf(ctx, t, cfg, spec, bucket)
-	env := append(os.Environ(), "AWS_ENDPOINT_URL="+c.endpoint)
+	env := e.environ()
 	_, stderr, code = shipExec(t, env, "destroy", "--manifest", mpath)
 	if code != exitUsage || !strings.Contains(stderr, "pass --yes") {
 		t.Errorf("ship destroy without a terminal or --yes: exit %d, stderr %q; want %d saying to pass --yes", code, stderr, exitUsage)

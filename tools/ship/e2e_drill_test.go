@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"maps"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
@@ -23,7 +20,6 @@ import (
 
 	"github.com/shipyard-ecs/shipyard/platform/deploy"
 	"github.com/shipyard-ecs/shipyard/platform/ledger"
-	"github.com/shipyard-ecs/shipyard/platform/manifest"
 	"github.com/shipyard-ecs/shipyard/platform/stack"
 )
 
@@ -58,32 +54,10 @@ environments:
 // check of /, an errors drill the smoke-test hook catches. Each exits 0
 // with production back on the revision that ran before.
 func TestDrill(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts localcloud and runs three drills")
-	}
 	start := time.Now()
-	c := startLocalcloud(t, 0.02)
-	t.Setenv("AWS_ENDPOINT_URL", c.endpoint)
-	mpath := writeManifest(t, drillManifest)
-	m, err := manifest.Load(mpath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := m.Spec("local")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	cfg := aws.Config{Region: spec.Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(c.endpoint)}
-	appDir, err := filepath.Abs("../../services/app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lambdaDir, err := filepath.Abs("../../lambdas/deploywatch")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, stderr, code := shipIn(ctx, "up", "--yes", "--manifest", mpath, "--package", appDir, "--lambda", lambdaDir, "--poll", "100ms", "--timeout", "2m")
+	e := startEnvironment(t, "starts localcloud and runs three drills", drillManifest)
+	ctx, c, mpath, spec, cfg := e.ctx, e.cloud, e.manifest, e.spec, e.cfg
+	stdout, stderr, code := shipIn(ctx, "up", "--yes", "--manifest", mpath, "--package", e.appDir, "--lambda", e.lambdaDir, "--poll", "100ms", "--timeout", "2m")
 	if code != exitOK {
 		t.Fatalf("ship up exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -207,7 +181,7 @@ func TestDrill(t *testing.T) {
 	// shows its checks.
 	d = time.Now()
 	hooked := writeManifest(t, drillManifest+"    deploywatch:\n      smokeChecks: [\"/=200\"]\n")
-	stdout, stderr, code = shipIn(ctx, "up", "--yes", "--manifest", hooked, "--package", appDir, "--lambda", lambdaDir, "--poll", "100ms", "--timeout", "2m")
+	stdout, stderr, code = shipIn(ctx, "up", "--yes", "--manifest", hooked, "--package", e.appDir, "--lambda", e.lambdaDir, "--poll", "100ms", "--timeout", "2m")
 	if code != exitOK {
 		t.Fatalf("ship up with a smoke check of /: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"os/exec"
@@ -15,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/shipyard-ecs/shipyard/platform"
 	"github.com/shipyard-ecs/shipyard/platform/deploy"
 	"github.com/shipyard-ecs/shipyard/platform/stack"
 )
@@ -25,8 +23,9 @@ import (
 // with exit 130 saying how to re-attach, and the deployment goes on:
 // ship status shows it in flight, a second deploy meanwhile refuses with 7,
 // and ship status --watch follows it to SUCCESSFUL.
-func interruptDeploy(ctx context.Context, t *testing.T, cfg aws.Config, spec platform.Spec, mpath string, env []string) {
+func interruptDeploy(t *testing.T, e environment) {
 	t.Helper()
+	ctx, cfg, spec, mpath, env := e.ctx, e.cfg, e.spec, e.manifest, e.environ()
 	stdout, stderr, code := shipIn(ctx, "status", "--manifest", mpath, "--output", "json")
 	var status serviceStatus
 	if err := json.Unmarshal([]byte(stdout), &status); code != exitOK || err != nil || status.Image == "" {

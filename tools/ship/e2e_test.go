@@ -33,6 +33,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/shipyard-ecs/shipyard/platform"
 	"github.com/shipyard-ecs/shipyard/platform/deploy"
 	"github.com/shipyard-ecs/shipyard/platform/ledger"
 	"github.com/shipyard-ecs/shipyard/platform/manifest"
@@ -223,14 +224,90 @@ func (tr *traffic) fail(why string) {
 func (tr *traffic) halt() { close(tr.stop); <-tr.done }
 
 // shipIn runs ship with a context and returns stdout, stderr and the exit
-// code.
+// code. A context from startEnvironment makes ship reach that
+// environment's local cloud.
 func shipIn(ctx context.Context, args ...string) (string, string, int) {
 	var stdout, stderr bytes.Buffer
-	err := run(ctx, args, &stdout, &stderr)
+	err := runIn(ctx, args, &stdout, &stderr)
 	if err != nil {
 		fmt.Fprintln(&stderr, "ship:", err)
 	}
 	return stdout.String(), stderr.String(), exitCode(err)
+}
+
+// runIn is run, reaching the local cloud of the environment whose context
+// ctx is (startEnvironment) when it is one.
+func runIn(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	getenv := os.Getenv
+	if endpoint, ok := ctx.Value(endpointKey{}).(string); ok {
+		getenv = func(k string) string {
+			if k == "AWS_ENDPOINT_URL" {
+				return endpoint
+			}
+			return os.Getenv(k)
+		}
+	}
+	return runEnv(ctx, args, stdout, stderr, getenv)
+}
+
+// endpointKey carries in a context the AWS_ENDPOINT_URL that shipIn's runs
+// of ship see: each end-to-end test has a local cloud of its own, which
+// the process environment, shared by the package's tests, cannot name.
+type endpointKey struct{}
+
+// environment is an end-to-end test's local environment: a local cloud of
+// its own, the manifest, the local spec, an AWS configuration that reaches
+// the cloud, and the app's and deploywatch's package directories.
+type environment struct {
+	ctx               context.Context
+	cloud             *cloud
+	manifest          string
+	spec              platform.Spec
+	cfg               aws.Config
+	appDir, lambdaDir string
+}
+
+// startEnvironment skips the test in -short mode (why says what it would
+// run), and otherwise starts a local cloud and writes the manifest text
+// for it. Its ctx makes shipIn reach the cloud; environ is the process
+// environment that makes a ship process reach it.
+func startEnvironment(t *testing.T, why, manifestText string) environment {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(why)
+	}
+	c := startLocalcloud(t, 0.02)
+	mpath := writeManifest(t, manifestText)
+	m, err := manifest.Load(mpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := m.Spec("local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs := func(rel string) string {
+		dir, err := filepath.Abs(rel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	return environment{
+		ctx:       context.WithValue(context.Background(), endpointKey{}, c.endpoint),
+		cloud:     c,
+		manifest:  mpath,
+		spec:      spec,
+		cfg:       aws.Config{Region: spec.Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(c.endpoint)},
+		appDir:    abs("../../services/app"),
+		lambdaDir: abs("../../lambdas/deploywatch"),
+	}
+}
+
+// environ is the process environment of a ship process that reaches the
+// environment's local cloud.
+func (e environment) environ() []string {
+	return append(os.Environ(), "AWS_ENDPOINT_URL="+e.cloud.endpoint)
 }
 
 const e2eManifest = `name: shipyard
@@ -258,34 +335,12 @@ environments:
 // hook through the test listener, which the Lambda reaches by the load
 // balancer's DNS name (localcloud's VPC proxy).
 func TestDeployBlueGreen(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts localcloud and runs two blue/green deployments")
-	}
 	start := time.Now()
-	c := startLocalcloud(t, 0.02)
-	t.Setenv("AWS_ENDPOINT_URL", c.endpoint)
-	mpath := writeManifest(t, e2eManifest)
-	m, err := manifest.Load(mpath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := m.Spec("local")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	cfg := aws.Config{Region: spec.Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(c.endpoint)}
+	e := startEnvironment(t, "starts localcloud and runs two blue/green deployments", e2eManifest)
+	ctx, c, mpath, spec, cfg, appDir, lambdaDir := e.ctx, e.cloud, e.manifest, e.spec, e.cfg, e.appDir, e.lambdaDir
 	cf, ecsc := cloudformation.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
 
 	// ship up creates both stacks and the service from nothing.
-	appDir, err := filepath.Abs("../../services/app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lambdaDir, err := filepath.Abs("../../lambdas/deploywatch")
-	if err != nil {
-		t.Fatal(err)
-	}
 	upArgs := []string{"up", "--yes", "--manifest", mpath, "--package", appDir, "--lambda", lambdaDir, "--poll", "100ms", "--timeout", "2m"}
 	planArgs := []string{"plan", "--manifest", mpath, "--lambda", lambdaDir}
 	// ship plan on nothing: everything to create (exit 2), nothing created.

@@ -15,11 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
-	"github.com/shipyard-ecs/shipyard/platform"
 	"github.com/shipyard-ecs/shipyard/platform/stack"
 )
 
@@ -89,8 +87,9 @@ func (s *syncBuffer) String() string {
 // tasks in time order; after a deploy of the same image as revision 2,
 // --revision keeps one revision's tasks, stopped or running; -f prints a
 // request made while it follows, and Ctrl-C ends it with exit 0.
-func logsEndToEnd(ctx context.Context, t *testing.T, c *cloud, cfg aws.Config, spec platform.Spec, mpath string) {
+func logsEndToEnd(t *testing.T, e environment) {
 	t.Helper()
+	ctx, c, cfg, spec, mpath := e.ctx, e.cloud, e.cfg, e.spec, e.manifest
 	url := "http://" + c.listener(t, stack.ClusterName(spec), spec.LoadBalancer.ListenerPort)
 	get := func(path string) {
 		resp, err := http.Get(url + path)
@@ -198,10 +197,11 @@ func logsEndToEnd(ctx context.Context, t *testing.T, c *cloud, cfg aws.Config, s
 
 	// -f: a request made while following shows up; Ctrl-C ends it, exit 0.
 	fctx, stop := context.WithCancel(ctx)
+	defer stop() // a failed check must not leave ship logs -f running
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(fctx, []string{"logs", "-f", "--manifest", mpath, "--poll", "100ms", "--since", "5m"}, out, errOut)
+		done <- runIn(fctx, []string{"logs", "-f", "--manifest", mpath, "--poll", "100ms", "--since", "5m"}, out, errOut)
 	}()
 	eventually(t, "ship logs -f prints the lines so far", 30*time.Second, func() bool { return strings.Contains(out.String(), "/logs-e2e-two-3") })
 	for i := range 3 {
