@@ -76,6 +76,15 @@ func shipExec(t *testing.T, env []string, args ...string) (string, string, int) 
 func estateOf(ctx context.Context, t *testing.T, cfg aws.Config, spec platform.Spec, bucket string) []string {
 	t.Helper()
 	var have []string
+	// ours adds the names that carry the environment's prefix
+	// (shipyard-local), wherever in the name.
+	ours := func(kind string, names ...string) {
+		for _, n := range names {
+			if strings.Contains(n, spec.Prefix()) {
+				have = append(have, kind+" "+n)
+			}
+		}
+	}
 	stacks, err := cloudformation.NewFromConfig(cfg).ListStacks(ctx, &cloudformation.ListStacksInput{})
 	if err != nil {
 		t.Fatal(err)
@@ -118,28 +127,20 @@ func estateOf(ctx context.Context, t *testing.T, cfg aws.Config, spec platform.S
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range tables.TableNames {
-		if strings.HasPrefix(n, spec.Prefix()) {
-			have = append(have, "table "+n)
-		}
-	}
+	ours("table", tables.TableNames...)
 	repos, err := ecr.NewFromConfig(cfg).DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range repos.Repositories {
-		if strings.HasPrefix(aws.ToString(r.RepositoryName), spec.Prefix()) {
-			have = append(have, "repository "+aws.ToString(r.RepositoryName))
-		}
+		ours("repository", aws.ToString(r.RepositoryName))
 	}
 	groups, err := cloudwatchlogs.NewFromConfig(cfg).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, g := range groups.LogGroups {
-		if strings.Contains(aws.ToString(g.LogGroupName), spec.Prefix()) {
-			have = append(have, "log group "+aws.ToString(g.LogGroupName))
-		}
+		ours("log group", aws.ToString(g.LogGroupName))
 	}
 	return have
 }
