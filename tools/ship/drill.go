@@ -242,6 +242,7 @@ func (a *app) drill(ctx context.Context, f drillFlags) error {
 	if err != nil {
 		return err
 	}
+	git := gitInfo(ctx, a.manifestDir())
 	t0 := time.Now()
 	started, err := e.Start(ctx, badArn)
 	if err != nil {
@@ -251,14 +252,15 @@ func (a *app) drill(ctx context.Context, f drillFlags) error {
 		}
 		return serviceNotFound(err)
 	}
-	git := gitInfo(ctx, a.manifestDir())
 	// Drill marks the deployment in the ledger, so ship history and a
-	// change failure rate can tell it from a real one.
+	// change failure rate can tell it from a real one, and ship rollback
+	// never picks it as the last good revision: recorded even when Ctrl-C
+	// came during the start, since the deployment goes on.
 	req := deploy.Request{User: currentUser(a.getenv), GitCommit: git.commit, Dirty: git.dirty, Image: image, Version: version, Drill: value}
 	if i := strings.LastIndex(image, "@"); i >= 0 {
 		req.ImageDigest = image[i+1:]
 	}
-	if err := e.RecordRequest(ctx, started, req); err != nil {
+	if err := e.RecordRequest(context.WithoutCancel(ctx), started, req); err != nil {
 		a.logger.Warn("the ledger did not take the drill's request; the drill goes on", "err", err)
 	}
 	p.event("started", fmt.Sprintf("drill deployment %s started: %s → %s with APP_FAULT=%s", started.Arn, good, bad, value),

@@ -106,6 +106,7 @@ func (a *app) rollback(ctx context.Context, f rollbackFlags) error {
 			return fmt.Errorf("describe task definition %s: %w", to, err)
 		}
 	}
+	git := gitInfo(ctx, a.manifestDir())
 	started, err := e.Start(ctx, to)
 	if err != nil {
 		var inflight *deploy.InFlightError
@@ -114,8 +115,8 @@ func (a *app) rollback(ctx context.Context, f rollbackFlags) error {
 		}
 		return serviceNotFound(err)
 	}
-	git := gitInfo(ctx, a.manifestDir())
-	if err := e.RecordRequest(ctx, started, deploy.Request{User: currentUser(a.getenv), GitCommit: git.commit, Dirty: git.dirty, Version: version}); err != nil {
+	// Recorded even when Ctrl-C came during the start: the deployment goes on.
+	if err := e.RecordRequest(context.WithoutCancel(ctx), started, deploy.Request{User: currentUser(a.getenv), GitCommit: git.commit, Dirty: git.dirty, Version: version}); err != nil {
 		a.logger.Warn("the ledger did not take the request; the rollback goes on", "err", err)
 	}
 	p.event("started", fmt.Sprintf("rollback deployment %s started: %s → %s", started.Arn, family(started.Previous), family(started.TaskDefinition)),

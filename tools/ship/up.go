@@ -296,7 +296,11 @@ func (a *app) createService(ctx context.Context, t *target, b *service.Builder, 
 	if _, err := ecsc.CreateService(ctx, b.CreateService(td)); err != nil {
 		return fmt.Errorf("create service %s: %w", t.engine.Service.Name, err)
 	}
-	out, err := ecsc.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(t.engine.Service.Cluster), Service: aws.String(t.engine.Service.Name)})
+	// The service and its first deployment exist now: Ctrl-C from here on
+	// stops the watch, never the finding and the recording (as
+	// deploy.Engine.Start).
+	found := context.WithoutCancel(ctx)
+	out, err := ecsc.ListServiceDeployments(found, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(t.engine.Service.Cluster), Service: aws.String(t.engine.Service.Name)})
 	if err != nil {
 		return fmt.Errorf("find the first deployment of %s: %w; follow it with ship status --watch", t.engine.Service.Name, err)
 	}
@@ -306,7 +310,7 @@ func (a *app) createService(ctx context.Context, t *target, b *service.Builder, 
 	first := out.ServiceDeployments[0]
 	arn := aws.ToString(first.ServiceDeploymentArn)
 	req := deploy.Request{User: currentUser(a.getenv), GitCommit: git.commit, Dirty: git.dirty, Image: ref, Version: version}
-	if err := t.engine.RecordRequest(ctx, deploy.Started{Arn: arn, CreatedAt: aws.ToTime(first.CreatedAt), TaskDefinition: td}, req); err != nil {
+	if err := t.engine.RecordRequest(found, deploy.Started{Arn: arn, CreatedAt: aws.ToTime(first.CreatedAt), TaskDefinition: td}, req); err != nil {
 		a.logger.Warn("the ledger did not take the request; the deployment goes on", "err", err)
 	}
 	p.event("started", fmt.Sprintf("service %s created with %s; first deployment %s", t.engine.Service.Name, family(td), arn), map[string]any{"deployment": arn, "taskDefinition": td})
