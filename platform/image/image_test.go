@@ -44,6 +44,12 @@ func TestBuildPublish(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo := newRegistry(t) + "/shipyard-local"
+	// The reference is known before the push, and is the one the push
+	// gives.
+	before, beforeDigest, err := image.Reference(img, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
 	pub, err := image.Publisher{}.Publish(ctx, img, repo, "v1.2.3-dirty")
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +57,9 @@ func TestBuildPublish(t *testing.T) {
 	digest, _ := img.Digest()
 	if want := repo + "@" + digest.String(); pub.Ref != want {
 		t.Errorf("Publish().Ref = %q, want %q", pub.Ref, want)
+	}
+	if before != pub.Ref || beforeDigest != pub.Digest {
+		t.Errorf("Reference() = %q, %q before the push; Publish() = %q, %q", before, beforeDigest, pub.Ref, pub.Digest)
 	}
 	if want := repo + ":v1.2.3-dirty-" + digest.Hex[:12]; pub.Tag != want {
 		t.Errorf("Publish().Tag = %q, want %q", pub.Tag, want)

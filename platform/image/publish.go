@@ -53,9 +53,29 @@ func Tag(version string, digest v1.Hash) string {
 	return v + "-" + digest.Hex[:12]
 }
 
+// Reference is what Publish pins img by in repository,
+// repository@sha256:…, and the digest. Both are known before any push, so
+// a caller can tell whether a deployment would change anything without
+// one.
+func Reference(img v1.Image, repository string) (ref, digest string, err error) {
+	d, err := img.Digest()
+	if err != nil {
+		return "", "", fmt.Errorf("digest the image: %w", err)
+	}
+	repo, err := name.NewRepository(repository)
+	if err != nil {
+		return "", "", fmt.Errorf("repository %q: %w", repository, err)
+	}
+	return repo.Name() + "@" + d.String(), d.String(), nil
+}
+
 // Publish pushes img to repository (host/name, e.g. the ECR repository URI)
 // tagged for version, and returns it pinned by digest.
 func (p Publisher) Publish(ctx context.Context, img v1.Image, repository, version string) (Published, error) {
+	ref, _, err := Reference(img, repository)
+	if err != nil {
+		return Published{}, fmt.Errorf("publish image: %w", err)
+	}
 	digest, err := img.Digest()
 	if err != nil {
 		return Published{}, fmt.Errorf("publish image: %w", err)
@@ -83,7 +103,7 @@ func (p Publisher) Publish(ctx context.Context, img v1.Image, repository, versio
 		size += l.Size
 	}
 	return Published{
-		Ref:    tag.Context().Name() + "@" + digest.String(),
+		Ref:    ref,
 		Tag:    tag.Name(),
 		Digest: digest.String(),
 		Size:   size,

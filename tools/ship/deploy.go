@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -68,7 +69,8 @@ listener weights, target health, alarm states and the bake countdown.
 When the task definition it would register is the one the service runs —
 the same image digest, environment and everything else, as right after
 ship up created the service — deploy says which revision runs and changes
-nothing; --force deploys it again all the same, as a new revision.
+nothing, pushing no image; --force deploys it again all the same, as a new
+revision.
 
 Ctrl-C stops watching, never the deployment; ship status --watch re-attaches.
 While another deployment is in flight, deploy refuses and changes nothing.
@@ -161,14 +163,18 @@ func (a *app) deploy(ctx context.Context, f deployFlags) error {
 	}
 	git := gitInfo(ctx, pkgDir)
 
-	ref, digest, err := a.image(ctx, t, f.image, f.builder, pkgDir, git, p)
+	img, err := a.image(ctx, t, f.image, f.builder, pkgDir, git)
 	if err != nil {
 		return err
 	}
+	defer img.release()
+	ref, digest := img.ref, img.digest
 	in, err := builder.TaskDefinition(ref)
 	if err != nil {
 		return err
 	}
+	// The digest is known before the push: a deploy that would change
+	// nothing pushes nothing either.
 	if !f.force {
 		running, current, err := e.Running(ctx)
 		if err != nil {
@@ -179,6 +185,9 @@ func (a *app) deploy(ctx context.Context, f deployFlags) error {
 				e.Service.Name, family(running), digest), map[string]any{"taskDefinition": running, "image": ref, "imageDigest": digest})
 			return nil
 		}
+	}
+	if err := img.push(ctx, p); err != nil {
+		return err
 	}
 	td, err := e.Register(ctx, in)
 	if err != nil {
@@ -236,26 +245,38 @@ func inFlight(e *deploy.InFlightError) error {
 	return exitError{code: deploy.ExitInFlight, msg: e.Error()}
 }
 
-// image builds and pushes the app image, or pins --image, and returns the
-// digest reference and the digest.
-func (a *app) image(ctx context.Context, t *target, ref, builder, pkgDir string, git gitState, p *printer) (string, string, error) {
+// appImage is the image a command deploys: pinned by digest, and for an
+// image ship built, still to push.
+type appImage struct {
+	ref, digest string
+	// push pushes a built image, reports it and releases it; for --image,
+	// which the registry has, it does nothing.
+	push func(context.Context, *printer) error
+	// release frees what a built image reads from; a caller that may not
+	// push defers it.
+	release func()
+}
+
+// image builds the app image, or pins --image, and returns it with its
+// digest reference; a built image is pushed by its push.
+func (a *app) image(ctx context.Context, t *target, ref, builder, pkgDir string, git gitState) (appImage, error) {
 	if ref != "" {
 		auth, err := image.ECRAuth(ctx, t.ecr())
 		if err != nil {
-			return "", "", err
+			return appImage{}, err
 		}
 		given := ref
 		ref, err := image.Publisher{Auth: auth}.Resolve(ctx, ref)
 		if errors.Is(err, image.ErrImageNotFound) {
-			return "", "", usageError{err}
+			return appImage{}, usageError{err}
 		}
 		if err != nil && onDockerHub(given) {
-			return "", "", fmt.Errorf("%w; --image %s names Docker Hub: for the environment's repository give the whole reference, REPOSITORY_URI:TAG (ship status shows the running image's)", err, given)
+			return appImage{}, fmt.Errorf("%w; --image %s names Docker Hub: for the environment's repository give the whole reference, REPOSITORY_URI:TAG (ship status shows the running image's)", err, given)
 		}
 		if err != nil {
-			return "", "", err
+			return appImage{}, err
 		}
-		return ref, ref[strings.LastIndex(ref, "@")+1:], nil
+		return appImage{ref: ref, digest: ref[strings.LastIndex(ref, "@")+1:], push: func(context.Context, *printer) error { return nil }, release: func() {}}, nil
 	}
 	// The build needs nothing from AWS: it runs while the repository and
 	// the registry credentials are looked up.
@@ -275,20 +296,29 @@ func (a *app) image(ctx context.Context, t *target, ref, builder, pkgDir string,
 		if r := <-b; r.err == nil {
 			r.cleanup()
 		}
-		return "", "", err
+		return appImage{}, err
 	}
 	built := <-b
 	if built.err != nil {
-		return "", "", built.err
+		return appImage{}, built.err
 	}
-	defer built.cleanup()
-	pushStart := time.Now()
-	published, err := image.Publisher{Auth: auth}.Publish(ctx, built.img, repo, git.version)
+	ref, digest, err := image.Reference(built.img, repo)
 	if err != nil {
-		return "", "", err
+		built.cleanup()
+		return appImage{}, err
 	}
-	imageEvent(p, builder, built.goos, built.goarch, published, built.took, time.Since(pushStart))
-	return published.Ref, published.Digest, nil
+	release := sync.OnceFunc(built.cleanup)
+	push := func(ctx context.Context, p *printer) error {
+		defer release()
+		pushStart := time.Now()
+		published, err := image.Publisher{Auth: auth}.Publish(ctx, built.img, repo, git.version)
+		if err != nil {
+			return err
+		}
+		imageEvent(p, builder, built.goos, built.goarch, published, built.took, time.Since(pushStart))
+		return nil
+	}
+	return appImage{ref: ref, digest: digest, push: push, release: release}, nil
 }
 
 // onDockerHub reports whether an image reference names no registry, which

@@ -424,8 +424,8 @@ func TestDeployBlueGreen(t *testing.T) {
 	args := []string{"deploy", "--manifest", mpath, "--package", appDir, "--poll", "100ms", "--timeout", "2m"}
 
 	// The first ship deploy after ship up builds the image the service
-	// runs: it says so and changes nothing — no task definition, no
-	// deployment.
+	// runs: it says so and changes nothing — no push, no task definition,
+	// no deployment.
 	deployments := func() int {
 		out, err := ecsc.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: aws.String(svcName)})
 		if err != nil {
@@ -437,6 +437,9 @@ func TestDeployBlueGreen(t *testing.T) {
 	stdout, stderr, code = shipIn(ctx, args...)
 	if code != exitOK || !strings.Contains(stdout, "already runs "+spec.Prefix()+":1 (image sha256:") || !strings.Contains(stdout, "--force") {
 		t.Errorf("ship deploy of the revision ship up created: exit %d, want 0 saying the service already runs %s:1 and its digest\nstdout:\n%s\nstderr:\n%s", code, spec.Prefix(), stdout, stderr)
+	}
+	if strings.Contains(stdout, "pushed in") {
+		t.Errorf("ship deploy of the revision ship up created pushed the image again; want it compared before the push\nstdout:\n%s", stdout)
 	}
 	tds, err := ecsc.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(spec.Prefix())})
 	if err != nil || len(tds.TaskDefinitionArns) != 1 || deployments() != n {

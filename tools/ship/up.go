@@ -280,10 +280,15 @@ func (a *app) createService(ctx context.Context, t *target, b *service.Builder, 
 		}
 	}
 	git := gitInfo(ctx, pkgDir)
-	ref, _, err := a.image(ctx, t, "", builder, pkgDir, git, p)
+	img, err := a.image(ctx, t, "", builder, pkgDir, git)
 	if err != nil {
 		return err
 	}
+	defer img.release()
+	if err := img.push(ctx, p); err != nil {
+		return err
+	}
+	ref := img.ref
 	in, err := b.TaskDefinition(ref)
 	if err != nil {
 		return err
