@@ -318,6 +318,16 @@ func (a *app) drill(ctx context.Context, f drillFlags) error {
 	if final.Status != string(ecstypes.ServiceDeploymentStatusSuccessful) {
 		pr.restartRun()
 		settled = waitFor(wctx, drillSettle, func() bool { return pr.goodInARow() >= max(5, f.rps) })
+		if !settled && wctx.Err() != nil {
+			// Ctrl-C or --timeout while production settled: no verdict
+			// on production, which the watch's exit codes say.
+			class := deploy.ClassInterrupted
+			if errors.Is(wctx.Err(), context.DeadlineExceeded) {
+				class = deploy.ClassTimeout
+			}
+			return exitError{code: class.ExitCode(), msg: fmt.Sprintf("drill deployment %s ended %s; stopped waiting for production to answer from %s again (%s): ship status shows where it is",
+				started.Arn, final.Status, good, class)}
+		}
 	}
 	halt()
 	r.Traffic, _, _ = pr.snapshot()
