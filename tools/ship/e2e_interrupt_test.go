@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os/exec"
@@ -31,7 +32,11 @@ func interruptDeploy(t *testing.T, e environment) {
 	if err := json.Unmarshal([]byte(stdout), &status); code != exitOK || err != nil || status.Image == "" {
 		t.Fatalf("ship status --output json: exit %d, %v\nstdout:\n%s\nstderr:\n%s", code, err, stdout, stderr)
 	}
-	cmd := exec.Command(shipBinary(t), "deploy", "--manifest", mpath, "--image", status.Image, "--env-var", "INTERRUPTED=1", "--poll", "100ms", "--timeout", "2m")
+	// Killed when the test ends early: a failed check must not leave the
+	// process running (it ends on its own after the SIGINT below).
+	pctx, kill := context.WithCancel(context.Background())
+	defer kill()
+	cmd := exec.CommandContext(pctx, shipBinary(t), "deploy", "--manifest", mpath, "--image", status.Image, "--env-var", "INTERRUPTED=1", "--poll", "100ms", "--timeout", "2m")
 	cmd.Env = env
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
