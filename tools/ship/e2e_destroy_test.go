@@ -176,6 +176,7 @@ environments:
 // ship destroy --yes that leaves nothing behind, ship destroy again with
 // nothing to do, and ship up again.
 func TestEnvironmentLifecycle(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	e := startEnvironment(t, "starts localcloud, creates an environment and destroys it", lifecycleManifest)
 	ctx, mpath, spec, cfg := e.ctx, e.manifest, e.spec, e.cfg

@@ -54,6 +54,7 @@ environments:
 // check of /, an errors drill the smoke-test hook catches. Each exits 0
 // with production back on the revision that ran before.
 func TestDrill(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	e := startEnvironment(t, "starts localcloud and runs three drills", drillManifest)
 	ctx, c, mpath, spec, cfg := e.ctx, e.cloud, e.manifest, e.spec, e.cfg

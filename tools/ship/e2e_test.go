@@ -335,6 +335,7 @@ environments:
 // hook through the test listener, which the Lambda reaches by the load
 // balancer's DNS name (localcloud's VPC proxy).
 func TestDeployBlueGreen(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	e := startEnvironment(t, "starts localcloud and runs two blue/green deployments", e2eManifest)
 	ctx, c, mpath, spec, cfg, appDir, lambdaDir := e.ctx, e.cloud, e.manifest, e.spec, e.cfg, e.appDir, e.lambdaDir
