@@ -6,21 +6,18 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudwatch"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
@@ -35,12 +32,8 @@ func newEnv(t *testing.T, c clock.Clock, store state.Store) (*cloudwatch.Backend
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	b.Register(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	client := cw.New(cw.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-	return b, client, srv.URL
+	ep := awsprototest.Serve(t, b.Register)
+	return b, cw.NewFromConfig(awsprototest.Config(ep)), ep
 }
 
 func metricQuery(id, name string, returnData bool) types.MetricDataQuery {
