@@ -4,18 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/logs"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
@@ -30,11 +27,7 @@ func newEnv(t *testing.T, store state.Store) (*logs.Backend, *cwl.Client) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	b.Register(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return b, cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	return b, cwl.NewFromConfig(awsprototest.Config(awsprototest.Serve(t, b.Register)))
 }
 
 func TestLogs(t *testing.T) {
@@ -216,11 +209,7 @@ func TestRetention(t *testing.T) {
 	if err := b.Append(ctx, "g", "s", m.Now(), "new"); err != nil {
 		t.Fatal(err)
 	}
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	b.Register(mux)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	c := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	c := cwl.NewFromConfig(awsprototest.Config(awsprototest.Serve(t, b.Register)))
 	if _, err := c.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: aws.String("g"), RetentionInDays: aws.Int32(1)}); err != nil {
 		t.Fatal(err)
 	}
