@@ -4,20 +4,17 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	sqssdk "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/sqs"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
@@ -31,13 +28,9 @@ func newEnv(t *testing.T, store state.Store, scale float64) (*sqs.Backend, *sqss
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	b.Register(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	b.SetEndpoint(srv.URL)
-	c := sqssdk.New(sqssdk.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-	return b, c, srv.URL
+	ep := awsprototest.Serve(t, b.Register)
+	b.SetEndpoint(ep)
+	return b, sqssdk.NewFromConfig(awsprototest.Config(ep)), ep
 }
 
 func TestSendReceiveDelete(t *testing.T) {
