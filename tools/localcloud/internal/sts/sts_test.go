@@ -2,28 +2,17 @@ package sts_test
 
 import (
 	"context"
-	"log/slog"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/sts"
 )
 
 func TestGetCallerIdentity(t *testing.T) {
-	m := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	(&sts.Backend{}).Register(m)
-	srv := httptest.NewServer(m)
-	defer srv.Close()
-	c := awssts.New(awssts.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(srv.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-	})
+	c := awssts.NewFromConfig(awsprototest.Config(awsprototest.Serve(t, (&sts.Backend{}).Register)))
 	out, err := c.GetCallerIdentity(context.Background(), &awssts.GetCallerIdentityInput{})
 	if err != nil {
 		t.Fatalf("GetCallerIdentity: %v", err)
