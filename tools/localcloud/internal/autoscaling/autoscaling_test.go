@@ -4,20 +4,17 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 )
 
@@ -102,11 +99,7 @@ func newAPI(t *testing.T, ecs *fakeECS, clk clock.Clock) (*Backend, *aas.Client)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	b.Register(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return b, aas.New(aas.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")})
+	return b, aas.NewFromConfig(awsprototest.Config(awsprototest.Serve(t, b.Register)))
 }
 
 var ctx = context.Background()
