@@ -1,11 +1,9 @@
 package dynamodb_test
 
 import (
-	"log/slog"
-	"net/http/httptest"
 	"testing"
 
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/dynamodb"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/dynamodb/dynamodbtest"
@@ -19,11 +17,7 @@ func serve(t *testing.T, store state.Store) (*dynamodb.Backend, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	b.Register(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return b, srv.URL
+	return b, awsprototest.Serve(t, b.Register)
 }
 
 func TestContractLocalcloud(t *testing.T) {
