@@ -4,17 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	snssdk "github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	sqssdk "github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/sns"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/sqs"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
@@ -32,15 +29,10 @@ func newEnv(t *testing.T, store state.Store) (*snssdk.Client, *sqssdk.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	q.Register(mux)
-	n.Register(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	q.SetEndpoint(srv.URL)
-	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
-	return snssdk.New(snssdk.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: creds}),
-		sqssdk.New(sqssdk.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: creds})
+	ep := awsprototest.Serve(t, q.Register, n.Register)
+	q.SetEndpoint(ep)
+	cfg := awsprototest.Config(ep)
+	return snssdk.NewFromConfig(cfg), sqssdk.NewFromConfig(cfg)
 }
 
 func TestPublishToSQS(t *testing.T) {
