@@ -5,19 +5,17 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr/ecrtest"
 )
 
@@ -28,14 +26,9 @@ func newAPI(t *testing.T) (*Backend, *ecr.Client, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	b.Register(m)
-	srv := httptest.NewServer(m)
-	t.Cleanup(srv.Close)
-	b.cfg.Host = strings.TrimPrefix(srv.URL, "http://")
-	c := ecr.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")},
-		func(o *ecr.Options) { o.BaseEndpoint = aws.String(srv.URL) })
-	return b, c, srv.URL
+	ep := awsprototest.Serve(t, b.Register)
+	b.cfg.Host = strings.TrimPrefix(ep, "http://")
+	return b, ecr.NewFromConfig(awsprototest.Config(ep)), ep
 }
 
 func TestAPIRepositories(t *testing.T) {
