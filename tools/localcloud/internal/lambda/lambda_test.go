@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,12 +16,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecs"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/lambda"
@@ -121,13 +118,10 @@ func newEnv(t *testing.T, configure ...func(*lambda.Config)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	b.Register(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	b.SetEndpoint(srv.URL)
-	e.b, e.url = b, srv.URL
-	e.client = awslambda.New(awslambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	ep := awsprototest.Serve(t, b.Register)
+	b.SetEndpoint(ep)
+	e.b, e.url = b, ep
+	e.client = awslambda.NewFromConfig(awsprototest.Config(ep))
 	return e
 }
 
@@ -685,11 +679,7 @@ func TestRelativeCodeDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	b.Register(mux)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	client := awslambda.New(awslambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	client := awslambda.NewFromConfig(awsprototest.Config(awsprototest.Serve(t, b.Register)))
 	if _, err := client.CreateFunction(ctx, &awslambda.CreateFunctionInput{FunctionName: aws.String("rel"), Runtime: types.RuntimeProvidedal2023, Role: aws.String(role), Code: s3Code("bootstrap.zip")}); err != nil {
 		t.Fatalf("CreateFunction: %v", err)
 	}

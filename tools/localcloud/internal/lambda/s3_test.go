@@ -3,19 +3,16 @@ package lambda_test
 import (
 	"bytes"
 	"errors"
-	"log/slog"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/lambda"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/s3"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
@@ -37,14 +34,9 @@ func TestCodeFromS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	b.Register(mux)
-	store.Register(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
-	s3c := s3sdk.New(s3sdk.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: creds})
-	lc := awslambda.New(awslambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: creds})
+	cfg := awsprototest.Config(awsprototest.Serve(t, b.Register, store.Register))
+	s3c := s3sdk.NewFromConfig(cfg)
+	lc := awslambda.NewFromConfig(cfg)
 	if _, err := s3c.CreateBucket(ctx, &s3sdk.CreateBucketInput{Bucket: aws.String("artifacts")}); err != nil {
 		t.Fatalf("CreateBucket: %v", err)
 	}
