@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -22,7 +19,7 @@ import (
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudwatch"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/events"
@@ -92,17 +89,12 @@ func newCloud(t *testing.T) *cloud {
 	}
 	t.Cleanup(func() { c.events.Close() })
 	t.Cleanup(cwb.Subscribe(c.events.EmitAlarmChange))
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	for _, r := range []interface{ Register(*awsproto.Mux) }{c.events, lb, cwb} {
-		r.Register(mux)
-	}
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	lb.SetEndpoint(srv.URL)
-	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
-	c.eb = eventbridge.New(eventbridge.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: creds})
-	c.lambda = awslambda.New(awslambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: creds})
-	c.cw = cw.New(cw.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: creds})
+	ep := awsprototest.Serve(t, c.events.Register, lb.Register, cwb.Register)
+	lb.SetEndpoint(ep)
+	cfg := awsprototest.Config(ep)
+	c.eb = eventbridge.NewFromConfig(cfg)
+	c.lambda = awslambda.NewFromConfig(cfg)
+	c.cw = cw.NewFromConfig(cfg)
 	return c
 }
 

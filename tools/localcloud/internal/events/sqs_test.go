@@ -1,19 +1,16 @@
 package events_test
 
 import (
-	"log/slog"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/events"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/sqs"
@@ -32,15 +29,11 @@ func TestSQSTargetAndDeadLetterQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	b.Register(mux)
-	q.Register(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	q.SetEndpoint(srv.URL)
-	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
-	eb := eventbridge.New(eventbridge.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: creds})
-	sq := awssqs.New(awssqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: creds})
+	ep := awsprototest.Serve(t, b.Register, q.Register)
+	q.SetEndpoint(ep)
+	cfg := awsprototest.Config(ep)
+	eb := eventbridge.NewFromConfig(cfg)
+	sq := awssqs.NewFromConfig(cfg)
 
 	queue := func(name string) (url, arn string) {
 		out, err := sq.CreateQueue(ctx, &awssqs.CreateQueueInput{QueueName: aws.String(name)})
