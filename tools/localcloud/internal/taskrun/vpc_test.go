@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,11 +14,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/elbv2"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
@@ -35,11 +33,7 @@ func TestTaskReachesLoadBalancerByName(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lbs.Close() })
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	lbs.Register(mux)
-	api := httptest.NewServer(mux)
-	t.Cleanup(api.Close)
-	c := elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String(api.URL), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	c := elb.NewFromConfig(awsprototest.Config(awsprototest.Serve(t, lbs.Register)))
 
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "target "+r.URL.Path)
