@@ -2,19 +2,16 @@ package ecs_test
 
 import (
 	"context"
-	"log/slog"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/autoscaling"
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 )
 
 // TestCPUTargetTrackingScalesOut runs a task that burns a core: its
@@ -36,11 +33,7 @@ func TestCPUTargetTrackingScalesOut(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	scaler.Start(runCtx)
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	scaler.Register(mux)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	c := aas.New(aas.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")})
+	c := aas.NewFromConfig(awsprototest.Config(awsprototest.Serve(t, scaler.Register)))
 	res := aws.String("service/c1/hot")
 	if _, err := c.RegisterScalableTarget(ctx, &aas.RegisterScalableTargetInput{ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: res,
 		ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount, MinCapacity: aws.Int32(1), MaxCapacity: aws.Int32(2)}); err != nil {

@@ -15,13 +15,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr/ecrtest"
@@ -211,14 +210,10 @@ func newEnvWith(t *testing.T, dir string, adjust func(*ecs.Config)) *env {
 	runCtx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	e.b.Start(runCtx)
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	e.b.Register(mux)
-	lb.Register(mux)
-	srv := httptest.NewServer(mux)
-	creds := credentials.NewStaticCredentialsProvider("k", "s", "")
-	e.ecs = ecsapi.New(ecsapi.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: creds})
-	e.elb = elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: creds})
-	t.Cleanup(func() { e.stop(); srv.Close() })
+	sdk := awsprototest.Config(awsprototest.Serve(t, e.b.Register, lb.Register))
+	e.ecs = ecsapi.NewFromConfig(sdk)
+	e.elb = elb.NewFromConfig(sdk)
+	t.Cleanup(e.stop) // registered after Serve's, so it runs while the server still answers
 	return e
 }
 
