@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cfnapi "github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/autoscaling"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudformation"
 	cwbackend "github.com/shipyard-ecs/shipyard/tools/localcloud/internal/cloudwatch"
@@ -160,7 +160,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 			}
 		}
 	})
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), BaseEndpoint: aws.String("http://" + addr)}
+	cfg := awsprototest.Config("http://" + addr)
 	return &env{
 		t: t, addr: addr,
 		cfn: cfnapi.NewFromConfig(cfg), elb: elb.NewFromConfig(cfg), cw: cloudwatch.NewFromConfig(cfg),
@@ -204,7 +204,7 @@ var ctx = context.Background()
 
 // sdkConfig is what SDK clients need to reach the env.
 func (e *env) sdkConfig() aws.Config {
-	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), BaseEndpoint: aws.String("http://" + e.addr)}
+	return awsprototest.Config("http://" + e.addr)
 }
 
 // waitStatus polls the stack until its status is final (not *_IN_PROGRESS)
