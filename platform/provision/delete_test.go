@@ -2,6 +2,7 @@ package provision_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -65,5 +66,45 @@ func TestDeleteReviewInProgress(t *testing.T) {
 	}
 	if _, err := cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(s.Name)}); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("DescribeStacks(%s) after Delete: %v, want it not to exist", s.Name, err)
+	}
+}
+
+// TestDeleteStopped ends the wait of a Delete as Ctrl-C would, once the
+// deletion has begun: Delete returns a *StoppedError that unwraps to the
+// context's error, and the deletion goes on without the one who waited.
+func TestDeleteStopped(t *testing.T) {
+	cloud := ledgertest.Localcloud(t)
+	cfg := ledgertest.Config(cloud.Endpoint)
+	cf := cloudformation.NewFromConfig(cfg)
+	p := &provision.Provisioner{CF: cf, Events: cf, Poll: 50 * time.Millisecond}
+	s := provision.Stack{Name: "provision-stopped-" + strconv.FormatInt(time.Now().UnixNano(), 36), Template: template(30)}
+	cs, err := p.Plan(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Execute(context.Background(), cs, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The first event of the deletion (DELETE_IN_PROGRESS) stops the wait.
+	ctx, interrupt := context.WithCancel(context.Background())
+	defer interrupt()
+	_, err = p.Delete(ctx, s.Name, func(provision.Event) { interrupt() })
+	var stopped *provision.StoppedError
+	if !errors.As(err, &stopped) || stopped.Stack != s.Name || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Delete(%s) interrupted = %v, want a *StoppedError for the stack unwrapping to context.Canceled", s.Name, err)
+	}
+	// The deletion went on, with nobody waiting.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if time.Now().After(deadline) {
+			t.Fatalf("stack %s still exists 30s after the interrupted Delete", s.Name)
+		}
+		_, err := cf.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(s.Name)})
+		if err != nil && strings.Contains(err.Error(), "does not exist") {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond) // a poll of the stack's status, as Delete's own
 	}
 }

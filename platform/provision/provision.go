@@ -39,6 +39,27 @@ type events interface {
 // ErrNoChanges means the stack already is what the template says.
 var ErrNoChanges = errors.New("no changes")
 
+// StoppedError is a wait for a stack that its context ended (a timeout,
+// Ctrl-C) before the stack did. Stopping the wait stops nothing in
+// CloudFormation: the stack's operation goes on. It unwraps to the
+// context's error.
+type StoppedError struct {
+	Stack string
+	// Status is the stack's last status seen, "" before the first look.
+	Status types.StackStatus
+	Err    error
+}
+
+func (e *StoppedError) Error() string {
+	status := string(e.Status)
+	if status == "" {
+		status = "status not seen yet"
+	}
+	return fmt.Sprintf("stop waiting for stack %s (%s): %v", e.Stack, status, e.Err)
+}
+
+func (e *StoppedError) Unwrap() error { return e.Err }
+
 // Stack is what to provision: the renderer's output.
 type Stack struct {
 	Name       string
@@ -246,10 +267,11 @@ const (
 )
 
 // wait hands the new events of the stack id (named name) since since to
-// progress, looking every poll, until endOf says the stack has ended. A
-// stack that failed is an error naming the resources that failed and why
-// (or else the stack's own reason) and telling the user to fix the cause
-// and run the command rerun again.
+// progress, looking every poll, until endOf says the stack has ended, or
+// ctx does (a *StoppedError: the stack goes on). A stack that failed is an
+// error naming the resources that failed and why (or else the stack's own
+// reason) and telling the user to fix the cause and run the command rerun
+// again.
 func (p *Provisioner) wait(ctx context.Context, name, id string, since time.Time, progress func(Event), rerun string, endOf func(types.StackStatus) end) error {
 	seen := map[string]bool{}
 	var failures []string
@@ -270,12 +292,17 @@ func (p *Provisioner) wait(ctx context.Context, name, id string, since time.Time
 			}
 		}
 	}
+	var last types.StackStatus
 	for {
 		emit()
 		st, err := p.status(ctx, id)
 		if err != nil {
+			if ctx.Err() != nil {
+				return &StoppedError{Stack: name, Status: last, Err: ctx.Err()}
+			}
 			return err
 		}
+		last = st.StackStatus
 		switch endOf(st.StackStatus) {
 		case succeeded:
 			emit() // what happened between the last look and the status
@@ -288,7 +315,7 @@ func (p *Provisioner) wait(ctx context.Context, name, id string, since time.Time
 			return fmt.Errorf("stack %s ended %s: %s; fix the cause and run %s again", name, st.StackStatus, strings.Join(failures, "; "), rerun)
 		}
 		if err := p.sleep(ctx); err != nil {
-			return err
+			return &StoppedError{Stack: name, Status: last, Err: err}
 		}
 	}
 }
