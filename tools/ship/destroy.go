@@ -58,7 +58,11 @@ environment's name; --yes skips the question, and without a terminal it is
 required (with nothing to delete, nothing is asked). An environment with loadBalancer.deletionProtection is refused:
 turn it off in ship.yaml and run ship up first. For the local environment,
 destroy does not start the local cloud: when it is not running there is
-nothing to destroy.`,
+nothing to destroy.
+
+--timeout bounds the whole of destroy (exit 5) and Ctrl-C stops it (exit
+130); neither stops a deletion under way, which goes on: ship destroy again
+waits for it and deletes the rest.`,
 		Example: `  ship destroy                     # the local environment, asks first
   ship destroy --env staging --yes`,
 		Args: noArgs,
@@ -69,7 +73,7 @@ nothing to destroy.`,
 	a.envFlag(cmd, &f.env, localEnv)
 	cmd.Flags().BoolVarP(&f.yes, "yes", "y", false, "destroy without asking (required without a terminal)")
 	a.addWatchFlags(cmd, &f.watchFlags)
-	cmd.Flags().Lookup("timeout").Usage = "give up waiting after this long"
+	cmd.Flags().Lookup("timeout").Usage = "stop after this long, exit 5 (a deletion under way goes on)"
 	return cmd
 }
 
@@ -120,9 +124,12 @@ type destroyer struct {
 	prov    *provision.Provisioner
 	poll    time.Duration
 	p       *printer
+	// step is what run does, for a message when --timeout or Ctrl-C
+	// stops it.
+	step step
 }
 
-func (a *app) destroy(ctx context.Context, f destroyFlags) error {
+func (a *app) destroy(ctx context.Context, f destroyFlags) (err error) {
 	if err := f.check(); err != nil {
 		return err
 	}
@@ -145,9 +152,11 @@ func (a *app) destroy(ctx context.Context, f destroyFlags) error {
 	if err != nil {
 		return err
 	}
+	// --timeout bounds all of destroy. It and Ctrl-C stop ship, never a
+	// deletion ship started: stopped says what goes on and how to follow it.
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	d := &destroyer{
+	d := &destroyer{step: step{doing: "looking at what environment " + spec.Env + " has", next: "nothing was deleted: run ship destroy again"},
 		a: a, spec: spec,
 		cf: cloudformation.NewFromConfig(cfg), ecs: ecs.NewFromConfig(cfg), scaling: aas.NewFromConfig(cfg),
 		logs: cloudwatchlogs.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg), ecr: ecr.NewFromConfig(cfg),
@@ -161,6 +170,7 @@ func (a *app) destroy(ctx context.Context, f destroyFlags) error {
 		}
 	}
 	d.prov = &provision.Provisioner{CF: d.cf, Events: d.cf, Logger: a.logger.With("subsystem", "provision"), Poll: d.poll}
+	defer func() { err = stopped(ctx, err, f.timeout, d.step) }()
 
 	est, err := d.survey(ctx)
 	if err != nil {
@@ -187,9 +197,6 @@ func (a *app) destroy(ctx context.Context, f destroyFlags) error {
 	}
 	start := time.Now()
 	if err := d.run(ctx, est); err != nil {
-		if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("destroy environment %s: not done within --timeout %s: %w; run ship destroy again to finish", spec.Env, f.timeout, err)
-		}
 		return err
 	}
 	d.p.event("destroyed", fmt.Sprintf("environment %s destroyed in %s; ship up creates it again", spec.Env, time.Since(start).Round(time.Second)),
@@ -411,6 +418,7 @@ func (d *destroyer) run(ctx context.Context, est estate) error {
 			return err
 		}
 	}
+	d.at("deregistering the task definitions")
 	if err := d.deregister(ctx, est.TaskDefs); err != nil {
 		return err
 	}
@@ -422,6 +430,7 @@ func (d *destroyer) run(ctx context.Context, est estate) error {
 	for _, s := range est.Stacks {
 		if s.Name == stack.BootstrapName(d.spec) {
 			// What CloudFormation cannot delete while it holds anything.
+			d.at("emptying the repository and the bucket")
 			for _, r := range est.Named {
 				if err := d.emptyOut(ctx, r); err != nil {
 					return err
@@ -429,11 +438,15 @@ func (d *destroyer) run(ctx context.Context, est estate) error {
 			}
 		}
 		d.p.event("stack", fmt.Sprintf("stack %s: deleting", s.Name), map[string]any{"stack": s.Name})
+		d.step = step{doing: fmt.Sprintf("stack %s was being deleted", s.Name),
+			next: fmt.Sprintf("CloudFormation goes on deleting it (ship stops nothing there): follow the stack's events with aws cloudformation describe-stack-events --stack-name %s, "+
+				"and run ship destroy again, which waits for it and deletes the rest", s.Name)}
 		if _, err := d.prov.Delete(ctx, s.Name, stackEvent(s.Name)); err != nil {
 			return err
 		}
 	}
 	// What the stacks kept (DeletionPolicy Retain), or what outlived them.
+	d.at("deleting what the stacks kept")
 	for _, r := range est.Named {
 		ok, err := d.exists(ctx, r)
 		if err != nil {
@@ -454,6 +467,7 @@ func (d *destroyer) run(ctx context.Context, est estate) error {
 // it up again, then deletes it with its tasks and waits until it is gone.
 func (d *destroyer) deleteService(ctx context.Context) error {
 	cluster, svc := stack.ClusterName(d.spec), stack.ServiceName(d.spec)
+	d.at("removing the auto scaling of service " + svc)
 	_, err := d.scaling.DeregisterScalableTarget(ctx, &aas.DeregisterScalableTargetInput{
 		ServiceNamespace: aastypes.ServiceNamespaceEcs, ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
 		ResourceId: aws.String("service/" + cluster + "/" + svc),
@@ -463,6 +477,8 @@ func (d *destroyer) deleteService(ctx context.Context) error {
 		return fmt.Errorf("remove the auto scaling of service %s: %w", svc, err)
 	}
 	// Force: scale to zero and delete in one call, whatever runs.
+	d.step = step{doing: fmt.Sprintf("service %s was being deleted", svc),
+		next: "ECS goes on deleting it (ship stops nothing there): run ship destroy again, which waits for it and deletes the rest"}
 	if _, err := d.ecs.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(cluster), Service: aws.String(svc), Force: aws.Bool(true)}); err != nil {
 		// Gone, or already draining from an earlier destroy: wait for it.
 		var snf *ecstypes.ServiceNotFoundException
@@ -492,6 +508,12 @@ func (d *destroyer) deleteService(ctx context.Context) error {
 			return fmt.Errorf("wait for service %s to be deleted: %w", svc, err)
 		}
 	}
+}
+
+// at says run is doing something that nothing in AWS goes on with when
+// ship stops.
+func (d *destroyer) at(doing string) {
+	d.step = step{doing: doing, next: "nothing of it goes on in AWS: run ship destroy again to finish"}
 }
 
 func (d *destroyer) sleep(ctx context.Context) error {

@@ -57,7 +57,9 @@ func (a *app) rootCommand() *cobra.Command {
 Every environment command takes --env (default local). Exit codes: 0 success,
 1 failure, 2 usage or configuration error; 3 rolled back by an alarm, 4 failed
 health checks or hook, 5 timed out watching, 6 stopped on request, 7 another
-deployment in flight, 130 interrupted watching (the deployment goes on).`,
+deployment in flight, 130 interrupted watching (the deployment goes on). For
+up and destroy, 5 and 130 are --timeout and Ctrl-C while they run: what they
+started in AWS (a change set, a deletion, the first deployment) goes on.`,
 		Example: `  ship up && ship deploy           # what make deploy runs, on the local cloud
   ship status --watch
   ship deploy --env production

@@ -55,7 +55,11 @@ AWS_DEPLOY_ROLE_ARN).
 
 up is drift-safe: it renders the listener rules with the weights ECS set, and
 never touches the running service's task definition, so after any deploys and
-rollbacks it moves no traffic.`,
+rollbacks it moves no traffic.
+
+--timeout bounds the whole of up (exit 5) and Ctrl-C stops it (exit 130);
+neither stops a change set or the first deployment, which go on: the
+message names what to follow.`,
 		Example: `  ship up                       # the local environment
   ship up --env production --yes`,
 		Args: noArgs,
@@ -69,10 +73,11 @@ rollbacks it moves no traffic.`,
 	cmd.Flags().StringVar(&f.lambda, "lambda", "./lambdas/deploywatch", "the deploywatch Lambda's Go main `package` directory, relative to ship.yaml's directory")
 	addBuilderFlag(cmd, &f.builder)
 	a.addWatchFlags(cmd, &f.watchFlags)
+	cmd.Flags().Lookup("timeout").Usage = "stop after this long, exit 5 (what up started in AWS goes on)"
 	return cmd
 }
 
-func (a *app) up(ctx context.Context, f upFlags) error {
+func (a *app) up(ctx context.Context, f upFlags) (err error) {
 	if err := f.check(); err != nil {
 		return err
 	}
@@ -92,6 +97,13 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 	if err := checkMainPackage("--lambda", f.lambda, a.rel(f.lambda)); err != nil {
 		return err
 	}
+	// --timeout bounds all of up. It and Ctrl-C stop ship, never what ship
+	// started in AWS: stopped says what goes on and how to follow it.
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	s := &step{}
+	at := func(doing string) { *s = step{doing: doing, next: "nothing of it goes on in AWS: run ship up again"} }
+	defer func() { err = stopped(ctx, err, f.timeout, *s) }()
 	p := newPrinter(a.stdout, f.output)
 	cf := cloudformation.NewFromConfig(cfg)
 	prov := &provision.Provisioner{CF: cf, Events: cf, Logger: a.logger.With("subsystem", "provision"), Poll: a.poll}
@@ -103,9 +115,10 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := a.apply(ctx, prov, boot, nil, f.yes, p); err != nil {
+	if err := a.apply(ctx, prov, boot, nil, f.yes, p, s); err != nil {
 		return err
 	}
+	at("reading the bootstrap stack's outputs")
 	bo, err := deploy.Outputs(ctx, cf, boot.Name)
 	if err != nil {
 		return err
@@ -121,6 +134,7 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 		}
 	}
 
+	at("building and uploading the deploywatch package")
 	pkg, err := a.deploywatchPackage(ctx, spec, local, f.lambda)
 	if err != nil {
 		return err
@@ -134,6 +148,7 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 
 	// Drift safety: render the weights ECS set, so the update moves no traffic.
 	envName := stack.EnvironmentName(spec)
+	at("reading the weights ECS set")
 	live, err := drift.NewReader(cf, elb.NewFromConfig(cfg), a.logger).Read(ctx, envName)
 	if err != nil {
 		return err
@@ -143,9 +158,10 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 		return err
 	}
 	params := map[string]string{stack.ParamArtifactBucket: bucket, stack.ParamDeploywatchKey: pkg.Key}
-	if err := a.apply(ctx, prov, env, params, f.yes, p); err != nil {
+	if err := a.apply(ctx, prov, env, params, f.yes, p, s); err != nil {
 		return err
 	}
+	at("looking for the service")
 
 	t, err := a.target(ctx, f.env)
 	if err != nil {
@@ -160,12 +176,13 @@ func (a *app) up(ctx context.Context, f upFlags) error {
 		return err
 	}
 	if !exists {
-		if err := a.createService(ctx, t, b, a.rel(f.pkg), f.builder, f.watchFlags, p); err != nil {
+		if err := a.createService(ctx, t, b, a.rel(f.pkg), f.builder, f.watchFlags, p, s); err != nil {
 			return err
 		}
 	} else {
 		p.event("service", fmt.Sprintf("service %s exists; its task definition is ship deploy's to change", t.engine.Service.Name), map[string]any{"service": t.engine.Service.Name})
 	}
+	at("applying the service's auto scaling")
 	scaling := aas.NewFromConfig(cfg)
 	if _, err := scaling.RegisterScalableTarget(ctx, b.ScalableTarget()); err != nil {
 		return fmt.Errorf("register the service's scalable target: %w", err)
@@ -214,12 +231,14 @@ func lambdaPlatform(spec platform.Spec, local bool) (string, string) {
 }
 
 // apply plans a stack's change set, shows it, asks on a terminal unless
-// yes, and runs it with its events as progress.
-func (a *app) apply(ctx context.Context, prov *provision.Provisioner, st *stack.Stack, params map[string]string, yes bool, p *printer) error {
+// yes, and runs it with its events as progress. It keeps s saying what it
+// does.
+func (a *app) apply(ctx context.Context, prov *provision.Provisioner, st *stack.Stack, params map[string]string, yes bool, p *printer, s *step) error {
 	body, err := st.JSON()
 	if err != nil {
 		return err
 	}
+	*s = step{doing: fmt.Sprintf("the change set of stack %s was being made", st.Name), next: "the stack has not changed: run ship up again"}
 	cs, err := prov.Plan(ctx, provision.Stack{Name: st.Name, Template: string(body), Parameters: params, Tags: st.Tags})
 	if errors.Is(err, provision.ErrNoChanges) {
 		p.event("stack", fmt.Sprintf("stack %s: no changes", st.Name), map[string]any{"stack": st.Name, "changes": 0})
@@ -246,6 +265,11 @@ func (a *app) apply(ctx context.Context, prov *provision.Provisioner, st *stack.
 			return usagef("stack %s left as it was; run ship up --yes to apply without asking", st.Name)
 		}
 	}
+	// Only ExecuteChangeSet's answer says whether the change set runs; a
+	// stop from here on names the stack to follow either way.
+	*s = step{doing: fmt.Sprintf("stack %s's change set ran", st.Name),
+		next: fmt.Sprintf("CloudFormation goes on with it (ship stops nothing there): follow the stack's events with aws cloudformation describe-stack-events --stack-name %s, "+
+			"and once the stack has settled, ship plan shows what is left and ship up finishes it", st.Name)}
 	return prov.Execute(ctx, cs, func(e provision.Event) {
 		p.event("stackEvent", fmt.Sprintf("%s: %s", st.Name, e), map[string]any{"stack": st.Name, "logicalId": e.LogicalID, "status": e.Status, "reason": e.Reason})
 	})
@@ -272,8 +296,9 @@ func (a *app) serviceExists(ctx context.Context, t *target) (bool, error) {
 }
 
 // createService builds and pushes the first image, creates the service and
-// watches its first deployment.
-func (a *app) createService(ctx context.Context, t *target, b *service.Builder, pkgDir, builder string, w watchFlags, p *printer) error {
+// watches its first deployment. It keeps s saying what it does.
+func (a *app) createService(ctx context.Context, t *target, b *service.Builder, pkgDir, builder string, w watchFlags, p *printer, s *step) error {
+	*s = step{doing: "building and pushing the first image", next: "nothing of it goes on in AWS: run ship up again"}
 	if builder == builderGo {
 		if err := checkMainPackage("--package", pkgDir, pkgDir); err != nil {
 			return err
@@ -298,6 +323,7 @@ func (a *app) createService(ctx context.Context, t *target, b *service.Builder, 
 		return err
 	}
 	ecsc := ecs.NewFromConfig(t.cfg)
+	*s = step{doing: "creating service " + t.engine.Service.Name, next: "if it was created, its first deployment goes on in ECS: ship status --watch follows it, and ship up again finishes the rest"}
 	if _, err := ecsc.CreateService(ctx, b.CreateService(td)); err != nil {
 		return fmt.Errorf("create service %s: %w", t.engine.Service.Name, err)
 	}
