@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/autoscaling"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr/ecrtest"
@@ -81,7 +81,7 @@ func TestAssembled(t *testing.T) {
 	}()
 
 	endpoint := "http://" + ln.Addr().String()
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), BaseEndpoint: aws.String(endpoint)}
+	cfg := awsprototest.Config(endpoint)
 	ecrc, ecsc, logc, cwc := ecrapi.NewFromConfig(cfg), ecsapi.NewFromConfig(cfg), cloudwatchlogs.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg)
 
 	repo, err := ecrc.CreateRepository(ctx, &ecrapi.CreateRepositoryInput{RepositoryName: aws.String("app")})
