@@ -16,6 +16,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/elbv2"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/server"
@@ -115,7 +116,7 @@ func TestInfoReportsWhereListenersReallyAre(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	srv, endpoint := startWith(t, server.Config{Clock: clock.New(0.02), Store: state.Store{Dir: dir}, PortOffset: 0, Version: "v1.2.3", Commit: "abc123"})
-	ep, creds := opts(endpoint)
+	sdk := awsprototest.Config(endpoint)
 
 	in := getInfo(t, endpoint)
 	if in.Service != "localcloud" || in.Version != "v1.2.3" || in.Commit != "abc123" || in.Endpoint != endpoint || in.StateDir != dir ||
@@ -124,7 +125,7 @@ func TestInfoReportsWhereListenersReallyAre(t *testing.T) {
 	}
 
 	taken, free := occupy(t), freePort(t)
-	lbc := elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String(ep), Credentials: creds})
+	lbc := elb.NewFromConfig(sdk)
 	lb, err := lbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web"), Subnets: []string{"a", "b"}})
 	if err != nil {
 		t.Fatal(err)
@@ -213,8 +214,7 @@ func TestStrictPortsFailLoudly(t *testing.T) {
 				t.Errorf("Serve: %v", err)
 			}
 		}()
-		ep, creds := opts("http://" + ln.Addr().String())
-		lbc := elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String(ep), Credentials: creds})
+		lbc := elb.NewFromConfig(awsprototest.Config("http://" + ln.Addr().String()))
 		lb, err := lbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web"), Subnets: []string{"a", "b"}})
 		if err != nil {
 			t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -20,6 +19,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/server"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/state"
@@ -59,10 +59,6 @@ func start(t *testing.T, dir string) (srv *server.Server, endpoint string, stop 
 	return srv, "http://" + ln.Addr().String(), stop
 }
 
-func opts(endpoint string) (string, aws.CredentialsProvider) {
-	return endpoint, credentials.NewStaticCredentialsProvider("test", "test", "")
-}
-
 // TestOnePortEveryProtocol drives each service through its real SDK client on
 // the one port, then restarts the server on the same state.
 func TestOnePortEveryProtocol(t *testing.T) {
@@ -70,13 +66,13 @@ func TestOnePortEveryProtocol(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	srv, endpoint, stop := start(t, dir)
-	ep, creds := opts(endpoint)
+	sdk := awsprototest.Config(endpoint)
 
-	id, err := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(ep), Credentials: creds}).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	id, err := sts.NewFromConfig(sdk).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil || aws.ToString(id.Account) != "000000000000" {
 		t.Fatalf("GetCallerIdentity = %v, %v", id, err)
 	}
-	lbc := elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String(ep), Credentials: creds})
+	lbc := elb.NewFromConfig(sdk)
 	lb, err := lbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web"), Subnets: []string{"a", "b"}})
 	if err != nil {
 		t.Fatalf("CreateLoadBalancer: %v", err)
@@ -87,14 +83,14 @@ func TestOnePortEveryProtocol(t *testing.T) {
 		t.Fatalf("CreateListener: %v", err)
 	}
 	listenerARN := aws.ToString(listener.Listeners[0].ListenerArn)
-	cwc := cw.New(cw.Options{Region: "us-east-1", BaseEndpoint: aws.String(ep), Credentials: creds})
+	cwc := cw.NewFromConfig(sdk)
 	if _, err := cwc.PutMetricAlarm(ctx, &cw.PutMetricAlarmInput{AlarmName: aws.String("web-requests"), Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("RequestCount"),
 		Dimensions: []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: aws.String(strings.SplitN(aws.ToString(lb.LoadBalancers[0].LoadBalancerArn), "loadbalancer/", 2)[1])}},
 		Statistic:  cwtypes.StatisticSum, Period: aws.Int32(10), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1),
 		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold, TreatMissingData: aws.String("notBreaching")}); err != nil {
 		t.Fatalf("PutMetricAlarm: %v", err)
 	}
-	logc := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(ep), Credentials: creds})
+	logc := cwl.NewFromConfig(sdk)
 	if _, err := logc.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("/ecs/web")}); err != nil {
 		t.Fatalf("CreateLogGroup: %v", err)
 	}
@@ -139,8 +135,7 @@ func TestOnePortEveryProtocol(t *testing.T) {
 	// Restart on the same state: everything is back and the listener serves.
 	stop()
 	srv2, endpoint2, _ := start(t, dir)
-	ep2, _ := opts(endpoint2)
-	lbc2 := elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String(ep2), Credentials: creds})
+	lbc2 := elb.NewFromConfig(awsprototest.Config(endpoint2))
 	ls, err := lbc2.DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{listenerARN}})
 	if err != nil || len(ls.Listeners) != 1 {
 		t.Fatalf("DescribeListeners after restart = %v, %v", ls, err)

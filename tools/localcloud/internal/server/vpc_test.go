@@ -18,6 +18,7 @@ import (
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/lambda/lambdatest"
 )
 
@@ -38,7 +39,7 @@ func TestFunctionReachesLoadBalancerByName(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, endpoint, _ := start(t, dir)
-	ep, creds := opts(endpoint)
+	sdk := awsprototest.Config(endpoint)
 
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/health" {
@@ -50,7 +51,7 @@ func TestFunctionReachesLoadBalancerByName(t *testing.T) {
 	_, portStr, _ := net.SplitHostPort(strings.TrimPrefix(target.URL, "http://"))
 	port, _ := strconv.Atoi(portStr)
 
-	lbc := elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String(ep), Credentials: creds})
+	lbc := elb.NewFromConfig(sdk)
 	lb, err := lbc.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web"), Subnets: []string{"a", "b"}, Scheme: elbtypes.LoadBalancerSchemeEnumInternal})
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +87,7 @@ func TestFunctionReachesLoadBalancerByName(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // polling the health checks' outcome
 	}
 
-	fn := awslambda.New(awslambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(ep), Credentials: creds})
+	fn := awslambda.NewFromConfig(sdk)
 	if _, err := fn.CreateFunction(ctx, &awslambda.CreateFunctionInput{
 		FunctionName: aws.String("smoke"), Runtime: lambdatypes.RuntimeProvidedal2023, Handler: aws.String("bootstrap"),
 		Role: aws.String("arn:aws:iam::000000000000:role/fn"), Code: &lambdatypes.FunctionCode{ZipFile: zip}, Timeout: aws.Int32(30),
