@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -22,7 +21,7 @@ import (
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto"
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr/ecrtest"
@@ -97,17 +96,17 @@ func TestBlueGreenDeploymentEventsAndHooks(t *testing.T) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	eb.Start(runCtx)
-	mux := awsproto.NewMux(slog.New(slog.DiscardHandler))
-	for _, r := range []interface{ Register(*awsproto.Mux) }{eb, lb, lam, bus} {
-		r.Register(mux)
-	}
-	srv := httptest.NewServer(mux)
-	lam.SetEndpoint(srv.URL)
-	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
-	ecsc := ecsapi.New(ecsapi.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: creds})
-	elbc := elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: creds})
-	ebc := eventbridge.New(eventbridge.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: creds})
-	lamc := awslambda.New(awslambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: creds})
+	// Cleanups run last first: ECS stops while the server answers, then the
+	// server closes, then the backends behind it.
+	t.Cleanup(func() {
+		bus.Close()
+		lam.Close()
+		lb.Close()
+	})
+	ep := awsprototest.Serve(t, eb.Register, lb.Register, lam.Register, bus.Register)
+	lam.SetEndpoint(ep)
+	sdk := awsprototest.Config(ep)
+	ecsc, elbc, ebc, lamc := ecsapi.NewFromConfig(sdk), elb.NewFromConfig(sdk), eventbridge.NewFromConfig(sdk), awslambda.NewFromConfig(sdk)
 	t.Cleanup(func() {
 		_, _ = ecsc.DeleteService(ctx, &ecsapi.DeleteServiceInput{Cluster: aws.String("c1"), Service: aws.String("web"), Force: aws.Bool(true)})
 		deadline := time.Now().Add(20 * time.Second)
@@ -120,10 +119,6 @@ func TestBlueGreenDeploymentEventsAndHooks(t *testing.T) {
 		}
 		cancel()
 		eb.Wait()
-		srv.Close()
-		bus.Close()
-		lam.Close()
-		lb.Close()
 	})
 
 	// Two functions: one records the deployment events a rule sends it, the
