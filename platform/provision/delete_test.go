@@ -3,6 +3,7 @@ package provision_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/smithy-go"
 
 	"github.com/shipyard-ecs/shipyard/platform/ledger/ledgertest"
 	"github.com/shipyard-ecs/shipyard/platform/provision"
@@ -17,11 +19,16 @@ import (
 
 // TestDelete deletes a stack with its events as progress, then finds
 // nothing to delete the second time, against localcloud's CloudFormation.
+// The last events (the stack's DELETE_COMPLETE) arrive even when a read of
+// them fails once.
 func TestDelete(t *testing.T) {
 	cloud := ledgertest.Localcloud(t)
 	cfg := ledgertest.Config(cloud.Endpoint)
 	cf := cloudformation.NewFromConfig(cfg)
-	p := &provision.Provisioner{CF: cf, Events: cf, Poll: 50 * time.Millisecond}
+	// Every other read of the events fails, as a throttled or dropped
+	// request would: the one right after the stack is gone among them.
+	p := &provision.Provisioner{CF: cf, Events: &flakyEvents{cf: cf}, Poll: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
 	ctx := context.Background()
 	s := provision.Stack{Name: "provision-delete-" + strconv.FormatInt(time.Now().UnixNano(), 36), Template: template(30)}
 	cs, err := p.Plan(ctx, s)
@@ -45,6 +52,21 @@ func TestDelete(t *testing.T) {
 	if existed, err := p.Delete(ctx, s.Name, nil); err != nil || existed {
 		t.Errorf("Delete(deleted stack) = %v, %v; want false, nil", existed, err)
 	}
+}
+
+// flakyEvents fails every other DescribeStackEvents with a throttling
+// error and passes the others to cf.
+type flakyEvents struct {
+	cf    *cloudformation.Client
+	calls int
+}
+
+func (f *flakyEvents) DescribeStackEvents(ctx context.Context, in *cloudformation.DescribeStackEventsInput, optFns ...func(*cloudformation.Options)) (*cloudformation.DescribeStackEventsOutput, error) {
+	f.calls++
+	if f.calls%2 == 0 {
+		return nil, &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}
+	}
+	return f.cf.DescribeStackEvents(ctx, in, optFns...)
 }
 
 // TestDeleteReviewInProgress deletes a stack whose first change set never

@@ -275,10 +275,10 @@ const (
 func (p *Provisioner) wait(ctx context.Context, name, id string, since time.Time, progress func(Event), rerun string, endOf func(types.StackStatus) end) error {
 	seen := map[string]bool{}
 	var failures []string
-	// emit hands new events to progress. Events are progress: one read that
-	// fails is read on the next look (seen keeps each once); the stack's
-	// status decides.
-	emit := func() {
+	// emit hands new events to progress and reports whether it could read
+	// them. Events are progress: one read that fails is read on the next
+	// look (seen keeps each once); the stack's status decides.
+	emit := func() bool {
 		evs, err := p.newEvents(ctx, id, since, seen)
 		if err != nil && p.Logger != nil {
 			p.Logger.Warn("read stack events", "stack", name, "err", err)
@@ -289,6 +289,18 @@ func (p *Provisioner) wait(ctx context.Context, name, id string, since time.Time
 			}
 			if progress != nil {
 				progress(e)
+			}
+		}
+		return err == nil
+	}
+	// last chance reads what happened between the last look and the end.
+	// There is no next look to make up for a failed read, so it tries a few
+	// times: the last events are the ones a user waits for, and they hold
+	// the reasons of a failure.
+	lastChance := func() {
+		for range 3 {
+			if emit() || p.sleep(ctx) != nil {
+				return
 			}
 		}
 	}
@@ -305,10 +317,10 @@ func (p *Provisioner) wait(ctx context.Context, name, id string, since time.Time
 		last = st.StackStatus
 		switch endOf(st.StackStatus) {
 		case succeeded:
-			emit() // what happened between the last look and the status
+			lastChance()
 			return nil
 		case failed:
-			emit()
+			lastChance()
 			if len(failures) == 0 && aws.ToString(st.StackStatusReason) != "" {
 				failures = append(failures, aws.ToString(st.StackStatusReason))
 			}
