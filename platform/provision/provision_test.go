@@ -28,9 +28,7 @@ func template(visibility int) string {
 // resource by name, all against localcloud's CloudFormation.
 func TestPlanExecute(t *testing.T) {
 	cloud := ledgertest.Localcloud(t)
-	cfg := ledgertest.Config(cloud.Endpoint)
-	cfg.RetryMaxAttempts = 0 // the SDK's default retries, as ship has them
-	cf := cloudformation.NewFromConfig(cfg)
+	cf := cloudformation.NewFromConfig(ledgertest.Config(cloud.Endpoint))
 	p := &provision.Provisioner{CF: cf, Events: cf, Poll: 50 * time.Millisecond}
 	ctx := context.Background()
 	// Names of their own: the localcloud is shared by every run (-count).

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -82,6 +83,13 @@ func (c *Cloud) Logs() string { return c.stderr.String() }
 
 // Config is an AWS configuration that reaches the endpoint with test
 // credentials.
+//
+// It retries as ship's clients do, with short waits. A test without
+// retries is a flaky test: the SDK closes a request's body as soon as the
+// answer arrives, and now and then that closes the connection under the
+// answer's body ("use of closed network connection", aws-sdk-go-v2#2737).
+// Local answers come fast enough to lose that race about once in fifty
+// stack operations; the SDK's standard retryer treats it as retryable.
 func Config(endpoint string) aws.Config {
 	return aws.Config{
 		Region:       "us-east-1",
@@ -89,7 +97,9 @@ func Config(endpoint string) aws.Config {
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test", Source: "ledgertest"}, nil
 		}),
-		RetryMaxAttempts: 1,
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = 50 * time.Millisecond })
+		},
 	}
 }
 

@@ -201,6 +201,7 @@ func TestRetryAfterECSFailure(t *testing.T) {
 	if out, err := w.h.Invoke(context.Background(), alarm); err == nil {
 		t.Fatalf("Invoke(alarm, ECS failing) = %s, nil; want an error to retry", out)
 	}
+	w.failNext.Delete("StopServiceDeployment") // ECS is back
 	if a := w.invoke(alarm); a.Action != "stop-rollback" || w.count("StopServiceDeployment") != 1 {
 		t.Errorf("Invoke(alarm, retried) = %+v with %d stops; want stop-rollback, 1", a, w.count("StopServiceDeployment"))
 	}

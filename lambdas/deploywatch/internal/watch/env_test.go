@@ -43,9 +43,11 @@ type world struct {
 	cluster  string
 	taskDefs []string
 	calls    sync.Map // ECS operation -> *atomic.Int32
-	// failNext makes the next call of an operation fail: as an ECS server
-	// error would (a struct{} value), or with the client error a string
-	// value names (ConflictException, say).
+	// failNext makes calls of an operation fail: with a server error
+	// (a struct{} value) until the test deletes the entry, so that the
+	// SDK's own retries fail too, as when ECS is down; or once, with the
+	// client error a string value names (ConflictException, say), which
+	// the SDK does not retry.
 	failNext sync.Map // ECS operation -> struct{} or error code
 	// ecsURL is the counting proxy's address, for other handlers.
 	ecsURL string
@@ -86,10 +88,11 @@ func newWorld(t testing.TB, edit func(*watch.Config)) *world {
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	counting := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if _, op, ok := strings.Cut(r.Header.Get("X-Amz-Target"), "."); ok {
-			if v, fail := w.failNext.LoadAndDelete(op); fail {
+			if v, fail := w.failNext.Load(op); fail {
 				status, code := http.StatusInternalServerError, "ServerException"
 				if c, ok := v.(string); ok {
 					status, code = http.StatusBadRequest, c
+					w.failNext.CompareAndDelete(op, v)
 				}
 				rw.Header().Set("Content-Type", "application/x-amz-json-1.1")
 				rw.WriteHeader(status)
