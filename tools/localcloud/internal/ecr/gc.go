@@ -16,7 +16,8 @@ import (
 // its manifest, an index's child manifests, configs and layers. Blobs that
 // were never part of a deleted image (say, layers uploaded for a push whose
 // manifest has not arrived yet) are left alone while localcloud runs; New
-// sweeps every blob no image references, since no push spans a restart.
+// sweeps every blob no image references and every upload session left
+// open, since no push spans a restart.
 
 // OnDelete registers f to be called, outside the backend's lock, with the
 // manifest digests that no repository holds any more after a delete, so what
@@ -165,5 +166,29 @@ func (b *Backend) sweepLocked() {
 	}
 	if removed > 0 {
 		b.log.Info("unreferenced blobs removed", "blobs", removed)
+	}
+	b.sweepUploads()
+}
+
+// sweepUploads removes every upload session: one a push began and never
+// finished (a client killed mid-push) would otherwise hold its bytes on
+// disk for good, and no push spans a restart.
+func (b *Backend) sweepUploads() {
+	dir := filepath.Join(b.cfg.Dir, "uploads")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		b.log.Warn("sweep uploads", "err", err)
+		return
+	}
+	removed := 0
+	for _, e := range entries {
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			b.log.Warn("sweep uploads", "err", err)
+			continue
+		}
+		removed++
+	}
+	if removed > 0 {
+		b.log.Info("abandoned uploads removed", "uploads", removed)
 	}
 }

@@ -2,6 +2,8 @@ package ecr
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -135,5 +137,57 @@ func TestNewSweepsUnreferencedBlobs(t *testing.T) {
 	}
 	if n := blobCount(t, b); n != 1 || !b.HasImage(kept.String()) {
 		t.Errorf("after restart: blobs = %d, HasImage(kept) = %v; want 1, true", n, b.HasImage(kept.String()))
+	}
+}
+
+// TestNewSweepsAbandonedUploads: an upload session a push opened and never
+// finished (the client was killed mid-push) holds its bytes until the
+// registry restarts, and then goes; the session is unknown afterwards.
+func TestNewSweepsAbandonedUploads(t *testing.T) {
+	dir := t.TempDir()
+	store := &fileStore{dir: dir}
+	b, err := New(Config{Dir: dir, Store: store, Clock: wallClock{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CreateRepository("app", "", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(b.Registry())
+	resp, err := http.Post(srv.URL+"/v2/app/blobs/uploads/", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	session := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusAccepted || session == "" {
+		t.Fatalf("POST /v2/app/blobs/uploads/ = %s, Location %q; want 202 and a session", resp.Status, session)
+	}
+	req, _ := http.NewRequest(http.MethodPatch, srv.URL+session, strings.NewReader("half a layer"))
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	srv.Close()
+	if entries, _ := os.ReadDir(filepath.Join(dir, "uploads")); len(entries) != 1 {
+		t.Fatalf("upload sessions on disk = %d, want the 1 abandoned", len(entries))
+	}
+
+	b, err = New(Config{Dir: dir, Store: store, Clock: wallClock{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "uploads")); len(entries) != 0 {
+		t.Errorf("upload sessions on disk after restart = %d, want 0", len(entries))
+	}
+	srv = httptest.NewServer(b.Registry())
+	defer srv.Close()
+	resp, err = http.Get(srv.URL + session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET %s after restart = %s, want 404 BLOB_UPLOAD_UNKNOWN", session, resp.Status)
 	}
 }
