@@ -34,7 +34,7 @@ func newEnv(t *testing.T, store state.Store, scale float64) (*sqs.Backend, *sqss
 }
 
 func TestSendReceiveDelete(t *testing.T) {
-	b, c, srvURL := newEnv(t, state.Store{}, 0.01)
+	b, c, srvURL := newEnv(t, state.Store{}, 0.05)
 	q, err := c.CreateQueue(ctx, &sqssdk.CreateQueueInput{QueueName: aws.String("events-dlq"), Attributes: map[string]string{"VisibilityTimeout": "30", "MessageRetentionPeriod": "1209600"}})
 	if err != nil {
 		t.Fatalf("CreateQueue: %v", err)
@@ -64,12 +64,19 @@ func TestSendReceiveDelete(t *testing.T) {
 	if aws.ToString(m.MessageId) != aws.ToString(sent.MessageId) || aws.ToString(m.Body) != `{"detail-type":"x"}` || m.Attributes["ApproximateReceiveCount"] != "1" || len(m.MessageAttributes) != 3 {
 		t.Errorf("message = %+v", m)
 	}
-	// Invisible now; visible again after the (scaled) 30 s timeout.
+	// Invisible now (for the scaled 30 s timeout, 1.5 s); visible again
+	// after it.
 	if again, _ := c.ReceiveMessage(ctx, &sqssdk.ReceiveMessageInput{QueueUrl: q.QueueUrl}); len(again.Messages) != 0 {
 		t.Errorf("message visible during its visibility timeout")
 	}
-	time.Sleep(400 * time.Millisecond)
-	redo, err := c.ReceiveMessage(ctx, &sqssdk.ReceiveMessageInput{QueueUrl: q.QueueUrl, MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount}})
+	var redo *sqssdk.ReceiveMessageOutput
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		// A long poll (1 s scaled) wakes when the visibility timeout ends.
+		redo, err = c.ReceiveMessage(ctx, &sqssdk.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 20, MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount}})
+		if err != nil || len(redo.Messages) != 0 || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil || len(redo.Messages) != 1 || redo.Messages[0].Attributes["ApproximateReceiveCount"] != "2" {
 		t.Fatalf("ReceiveMessage after the timeout = %+v, %v, want the message again, received twice", redo, err)
 	}
@@ -95,7 +102,9 @@ func TestSendReceiveDelete(t *testing.T) {
 }
 
 func TestLongPollAndRedrive(t *testing.T) {
-	_, c, _ := newEnv(t, state.Store{}, 0.05)
+	// Scale 0.25: the long poll's 20 s wait is 5 s, far from "at once"
+	// even on a loaded machine; the visibility timeout is 250 ms.
+	_, c, _ := newEnv(t, state.Store{}, 0.25)
 	dlq, _ := c.CreateQueue(ctx, &sqssdk.CreateQueueInput{QueueName: aws.String("dlq")})
 	src, err := c.CreateQueue(ctx, &sqssdk.CreateQueueInput{QueueName: aws.String("src"), Attributes: map[string]string{
 		"VisibilityTimeout": "1", "RedrivePolicy": `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"2"}`}})
@@ -114,22 +123,23 @@ func TestLongPollAndRedrive(t *testing.T) {
 		t.Error(err)
 	}
 	out := <-done
-	if len(out.Messages) != 1 || time.Since(start) > 900*time.Millisecond {
-		t.Fatalf("long poll = %+v after %v, want the message at once (wait is 1 s scaled)", out, time.Since(start))
+	if len(out.Messages) != 1 || time.Since(start) > 4*time.Second {
+		t.Fatalf("long poll = %+v after %v, want the message at once (wait is 5 s scaled)", out, time.Since(start))
 	}
 	// An empty long poll waits out its (scaled) wait time.
 	start = time.Now()
 	empty, _ := c.ReceiveMessage(ctx, &sqssdk.ReceiveMessageInput{QueueUrl: dlq.QueueUrl, WaitTimeSeconds: 4})
-	if len(empty.Messages) != 0 || time.Since(start) < 150*time.Millisecond {
-		t.Errorf("empty long poll returned %d messages after %v, want none after ~200ms", len(empty.Messages), time.Since(start))
+	if len(empty.Messages) != 0 || time.Since(start) < 750*time.Millisecond {
+		t.Errorf("empty long poll returned %d messages after %v, want none after ~1s", len(empty.Messages), time.Since(start))
 	}
 	// Received twice without a delete: the third receive moves it to the DLQ.
-	time.Sleep(100 * time.Millisecond)
+	// The sleeps outlast the 250 ms visibility timeout.
+	time.Sleep(300 * time.Millisecond)
 	second, _ := c.ReceiveMessage(ctx, &sqssdk.ReceiveMessageInput{QueueUrl: src.QueueUrl, WaitTimeSeconds: 2})
 	if len(second.Messages) != 1 {
 		t.Fatalf("second receive got %d messages", len(second.Messages))
 	}
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
 	third, _ := c.ReceiveMessage(ctx, &sqssdk.ReceiveMessageInput{QueueUrl: src.QueueUrl})
 	dead, _ := c.ReceiveMessage(ctx, &sqssdk.ReceiveMessageInput{QueueUrl: dlq.QueueUrl, WaitTimeSeconds: 2, MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameDeadLetterQueueSourceArn}})
 	if len(third.Messages) != 0 || len(dead.Messages) != 1 || aws.ToString(dead.Messages[0].Body) != "poison" || dead.Messages[0].Attributes["DeadLetterQueueSourceArn"] == "" {
