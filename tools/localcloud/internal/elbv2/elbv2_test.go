@@ -396,6 +396,15 @@ func TestDraining(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no request reached target a")
 	}
+	// A deregistration delay of 100 s (2 s scaled), not the fixture's 200 ms:
+	// the draining state must still be there when the next call sees it,
+	// however slow the machine is between the two.
+	if _, err := e.c.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{
+		TargetGroupArn: aws.String(f.blue),
+		Attributes:     []types.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("100")}},
+	}); err != nil {
+		t.Fatalf("ModifyTargetGroupAttributes: %v", err)
+	}
 	if _, err := e.c.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(f.blue), Targets: []types.TargetDescription{a.target()}}); err != nil {
 		t.Fatal(err)
 	}
