@@ -49,7 +49,9 @@ func TestServeDrainsThenShutsDown(t *testing.T) {
 		<-release
 		return c.JSON(http.StatusOK, map[string]string{"done": "yes"})
 	})
-	base, drain, done := serve(t, s, Timings{DrainDelay: 300 * time.Millisecond, ShutdownTimeout: 5 * time.Second})
+	// The drain delay is the window in which the test sees /health turn 503
+	// and is still served: long enough for a loaded machine.
+	base, drain, done := serve(t, s, Timings{DrainDelay: 2 * time.Second, ShutdownTimeout: 5 * time.Second})
 
 	if code, _, err := get(t, base+"/health"); err != nil || code != http.StatusOK {
 		t.Fatalf("GET /health before SIGTERM = %d, %v, want 200", code, err)
