@@ -22,7 +22,13 @@ import (
 // newAPI serves the ECR API and registry on one port, as localcloud does.
 func newAPI(t *testing.T) (*Backend, *ecr.Client, string) {
 	t.Helper()
-	b, err := New(Config{Dir: t.TempDir(), Clock: wallClock{}})
+	return newAPIClock(t, wallClock{})
+}
+
+// newAPIClock is newAPI with the backend reading clk.
+func newAPIClock(t *testing.T, clk clock) (*Backend, *ecr.Client, string) {
+	t.Helper()
+	b, err := New(Config{Dir: t.TempDir(), Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}

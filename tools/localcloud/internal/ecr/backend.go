@@ -116,6 +116,10 @@ type Backend struct {
 	mu       sync.Mutex
 	repos    map[string]*Repository
 	onDelete []func(digests []string)
+	// pending holds the blobs pushes are using before their manifest
+	// lands: blob digest, then repository, then when the push last touched
+	// it. Deletes do not free them; see gc.go.
+	pending map[string]map[string]time.Time
 }
 
 const stateName = "ecr"
@@ -275,6 +279,9 @@ func (b *Backend) DeleteRepository(name string, force bool) (Repository, error) 
 		b.mu.Unlock()
 		return Repository{}, err
 	}
+	// A push into the deleted repository cannot land its manifest: the
+	// blobs it touched need not wait for it.
+	b.forgetPendingLocked(name)
 	gone := make([]string, 0, len(r.Images))
 	for d := range r.Images {
 		gone = append(gone, d)
@@ -449,6 +456,10 @@ func (b *Backend) putManifest(repo, ref, contentType string, body []byte) (v1.Ha
 	}
 	if err := b.save(); err != nil {
 		return v1.Hash{}, regErr(500, "UNKNOWN", err.Error())
+	}
+	// The image references them now: this push no longer holds them.
+	for _, d := range refs {
+		b.landedLocked(repo, d.Digest.String())
 	}
 	b.log.Info("image pushed", "repository", repo, "reference", ref, "digest", h.String())
 	return h, nil

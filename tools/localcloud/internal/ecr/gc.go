@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -13,11 +14,86 @@ import (
 // Blobs are shared by content across repositories. When an image goes
 // (DeleteRepository, BatchDeleteImage, a registry DELETE), the blobs it
 // referenced that no image of any repository still references go with it:
-// its manifest, an index's child manifests, configs and layers. Blobs that
-// were never part of a deleted image (say, layers uploaded for a push whose
-// manifest has not arrived yet) are left alone while localcloud runs; New
-// sweeps every blob no image references and every upload session left
-// open, since no push spans a restart.
+// its manifest, an index's child manifests, configs and layers.
+//
+// Except those a push is still using. A push sends its blobs first and its
+// manifest last, and between the two a delete elsewhere could free a layer
+// the push uploaded, mounted, or skipped because HEAD found it present; the
+// manifest would then fail with MANIFEST_BLOB_UNKNOWN. So each of those
+// holds the blob for the repository pushed to, until a manifest referencing
+// it lands there, that repository is deleted, or pushGrace passes. Deletes
+// leave held blobs alone, as they do blobs that were never part of a
+// deleted image. What they leave (a push abandoned halfway, a blob held
+// while its image was deleted) stays until New sweeps every blob no image
+// references and every upload session left open, since no push spans a
+// restart.
+
+// pushGrace is how long a push may take between touching a blob and
+// putting the manifest that references it, in real time: pushes run at the
+// machine's speed, whatever the time scale.
+const pushGrace = 15 * time.Minute
+
+// hold keeps blob digest d from deletes for a push into repo.
+func (b *Backend) hold(repo, d string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.holdLocked(repo, d)
+}
+
+func (b *Backend) holdLocked(repo, d string) {
+	now := b.cfg.Clock.Now()
+	b.prunePendingLocked(now)
+	if b.pending == nil {
+		b.pending = map[string]map[string]time.Time{}
+	}
+	if b.pending[d] == nil {
+		b.pending[d] = map[string]time.Time{}
+	}
+	b.pending[d][repo] = now
+}
+
+// holdBlob reports whether the blob is present and, if it is, holds it for
+// a push into repo, in one step so that no delete frees it in between.
+func (b *Backend) holdBlob(repo string, h v1.Hash) (int64, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, ok := b.hasBlob(h)
+	if ok {
+		b.holdLocked(repo, h.String())
+	}
+	return n, ok
+}
+
+// landedLocked releases d's hold for repo: a manifest there references it.
+func (b *Backend) landedLocked(repo, d string) {
+	if m := b.pending[d]; m != nil {
+		delete(m, repo)
+		if len(m) == 0 {
+			delete(b.pending, d)
+		}
+	}
+}
+
+// forgetPendingLocked releases every hold for a deleted repository.
+func (b *Backend) forgetPendingLocked(repo string) {
+	for d := range b.pending {
+		b.landedLocked(repo, d)
+	}
+}
+
+// prunePendingLocked drops the holds older than pushGrace.
+func (b *Backend) prunePendingLocked(now time.Time) {
+	for d, m := range b.pending {
+		for repo, at := range m {
+			if now.Sub(at) >= pushGrace {
+				delete(m, repo)
+			}
+		}
+		if len(m) == 0 {
+			delete(b.pending, d)
+		}
+	}
+}
 
 // OnDelete registers f to be called, outside the backend's lock, with the
 // manifest digests that no repository holds any more after a delete, so what
@@ -111,9 +187,10 @@ func (b *Backend) collectLocked(gone []string) []string {
 		b.closure(d, candidates)
 	}
 	keep := b.referencedLocked()
+	b.prunePendingLocked(b.cfg.Clock.Now())
 	removed, bytes := 0, int64(0)
 	for d := range candidates {
-		if keep[d] {
+		if keep[d] || b.pending[d] != nil {
 			continue
 		}
 		h, err := v1.NewHash(d)

@@ -1,7 +1,9 @@
 package ecr
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,13 +12,18 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 
+	lcclock "github.com/shipyard-ecs/shipyard/tools/localcloud/internal/clock"
 	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/ecr/ecrtest"
 )
 
@@ -32,7 +39,8 @@ func blobCount(t *testing.T, b *Backend) int {
 // TestDeletesFreeBlobs: deleting images (the last tag through
 // BatchDeleteImage, a whole repository) removes the blobs nothing else
 // references, keeps those another repository still needs, and tells
-// OnDelete which images are gone from the registry.
+// OnDelete which images are gone from the registry. The pushes have landed
+// their manifests, so they hold none of the blobs.
 func TestDeletesFreeBlobs(t *testing.T) {
 	ctx := context.Background()
 	b, c, _ := newAPI(t)
@@ -189,5 +197,210 @@ func TestNewSweepsAbandonedUploads(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET %s after restart = %s, want 404 BLOB_UPLOAD_UNKNOWN", session, resp.Status)
+	}
+}
+
+// blobsOf is an image's config and layers, as a push sends them before its
+// manifest.
+func blobsOf(t *testing.T, img v1.Image) map[v1.Hash][]byte {
+	t.Helper()
+	out := map[v1.Hash][]byte{}
+	cfg, err := img.RawConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := img.ConfigName()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out[h] = cfg
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range layers {
+		h, err := l.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := l.Compressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[h] = data
+	}
+	return out
+}
+
+// call makes one registry request and returns its status and body.
+func call(t *testing.T, method, url, contentType string, body []byte) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// The three ways a push gets a blob into a repository before its manifest:
+// upload it, mount it from another repository, or find it present by HEAD
+// and skip the upload.
+var blobWays = []struct {
+	name string
+	do   func(t *testing.T, ep, repo, from string, h v1.Hash, data []byte)
+}{
+	{"upload", func(t *testing.T, ep, repo, _ string, h v1.Hash, data []byte) {
+		if code, body := call(t, http.MethodPost, ep+"/v2/"+repo+"/blobs/uploads/?digest="+h.String(), "application/octet-stream", data); code != http.StatusCreated {
+			t.Fatalf("upload %s into %s = %d %s, want 201", h, repo, code, body)
+		}
+	}},
+	{"mount", func(t *testing.T, ep, repo, from string, h v1.Hash, _ []byte) {
+		if code, body := call(t, http.MethodPost, ep+"/v2/"+repo+"/blobs/uploads/?mount="+h.String()+"&from="+from, "", nil); code != http.StatusCreated {
+			t.Fatalf("mount %s from %s into %s = %d %s, want 201", h, from, repo, code, body)
+		}
+	}},
+	{"HEAD", func(t *testing.T, ep, repo, _ string, h v1.Hash, _ []byte) {
+		if code, body := call(t, http.MethodHead, ep+"/v2/"+repo+"/blobs/"+h.String(), "", nil); code != http.StatusOK {
+			t.Fatalf("HEAD %s in %s = %d %s, want 200", h, repo, code, body)
+		}
+	}},
+}
+
+// The three ways a user deletes app-a's image (tagged v1) with app-a.
+var deleteWays = []struct {
+	name string
+	do   func(t *testing.T, c *ecr.Client, ep, digest string)
+}{
+	{"DeleteRepository", func(t *testing.T, c *ecr.Client, _, _ string) {
+		if _, err := c.DeleteRepository(context.Background(), &ecr.DeleteRepositoryInput{RepositoryName: aws.String("app-a"), Force: true}); err != nil {
+			t.Fatal(err)
+		}
+	}},
+	{"BatchDeleteImage", func(t *testing.T, c *ecr.Client, _, _ string) {
+		out, err := c.BatchDeleteImage(context.Background(), &ecr.BatchDeleteImageInput{RepositoryName: aws.String("app-a"), ImageIds: []types.ImageIdentifier{{ImageTag: aws.String("v1")}}})
+		if err != nil || len(out.ImageIds) != 1 {
+			t.Fatalf("BatchDeleteImage(app-a:v1) = %+v, %v", out, err)
+		}
+	}},
+	{"registry DELETE", func(t *testing.T, _ *ecr.Client, ep, digest string) {
+		if code, body := call(t, http.MethodDelete, ep+"/v2/app-a/manifests/"+digest, "", nil); code != http.StatusAccepted {
+			t.Fatalf("DELETE app-a@%s = %d %s, want 202", digest, code, body)
+		}
+	}},
+}
+
+// pushSharedHalfway pushes img to app-a and sends its blobs, not its
+// manifest, to app-b one way, as a second push caught halfway.
+func pushSharedHalfway(t *testing.T, b *Backend, ep string, img v1.Image, way func(t *testing.T, ep, repo, from string, h v1.Hash, data []byte)) string {
+	t.Helper()
+	ref, err := ecrtest.Push(img, b.Host(), "app-a", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h, data := range blobsOf(t, img) {
+		way(t, ep, "app-b", "app-a", h, data)
+	}
+	return ref[strings.Index(ref, "@")+1:]
+}
+
+func createRepos(t *testing.T, c *ecr.Client, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if _, err := c.CreateRepository(context.Background(), &ecr.CreateRepositoryInput{RepositoryName: aws.String(n)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPushSurvivesDeleteOfSharedImage: a push into app-b has sent an
+// image's blobs (uploaded, mounted, or found present by HEAD) but not yet
+// its manifest when the same image goes from app-a (the repository, or the
+// image by the API or the registry), minutes later still; its manifest
+// then lands, and app-b's image pulls whole.
+func TestPushSurvivesDeleteOfSharedImage(t *testing.T) {
+	for _, bw := range blobWays {
+		for _, dw := range deleteWays {
+			t.Run(bw.name+"/"+dw.name, func(t *testing.T) {
+				clk := lcclock.NewManual(time.Now(), 1)
+				b, c, ep := newAPIClock(t, clk)
+				createRepos(t, c, "app-a", "app-b")
+				img, _ := random.Image(512, 2)
+				digest := pushSharedHalfway(t, b, ep, img, bw.do)
+				clk.Advance(pushGrace - time.Second)
+				dw.do(t, c, ep, digest)
+				if b.HasImage(digest) {
+					t.Fatalf("HasImage(%s) after deleting it from app-a = true, want false", digest)
+				}
+
+				raw, _ := img.RawManifest()
+				mt, _ := img.MediaType()
+				if code, body := call(t, http.MethodPut, ep+"/v2/app-b/manifests/v1", string(mt), raw); code != http.StatusCreated {
+					t.Fatalf("PUT app-b manifest after app-a's image went = %d %s, want 201", code, body)
+				}
+				tag, _ := name.NewTag(b.Host() + "/app-b:v1")
+				got, err := remote.Image(tag)
+				if err != nil {
+					t.Fatalf("pull app-b:v1 = %v", err)
+				}
+				if err := validate.Image(got); err != nil {
+					t.Errorf("app-b:v1 = %v", err)
+				}
+			})
+		}
+	}
+}
+
+// TestHeldBlobsGo: what a push holds stops holding its blobs once the push
+// has had pushGrace to finish, or once the repository it pushes to is gone;
+// a delete then frees them, and the holds are forgotten.
+func TestHeldBlobsGo(t *testing.T) {
+	tests := []struct {
+		name  string
+		after func(t *testing.T, clk *lcclock.Manual, c *ecr.Client)
+	}{
+		{"after the grace period", func(t *testing.T, clk *lcclock.Manual, _ *ecr.Client) {
+			clk.Advance(pushGrace)
+		}},
+		{"with the repository pushed to", func(t *testing.T, _ *lcclock.Manual, c *ecr.Client) {
+			if _, err := c.DeleteRepository(context.Background(), &ecr.DeleteRepositoryInput{RepositoryName: aws.String("app-b")}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := lcclock.NewManual(time.Now(), 1)
+			b, c, ep := newAPIClock(t, clk)
+			createRepos(t, c, "app-a", "app-b")
+			img, _ := random.Image(512, 2)
+			pushSharedHalfway(t, b, ep, img, blobWays[0].do)
+			tt.after(t, clk, c)
+			if _, err := c.DeleteRepository(context.Background(), &ecr.DeleteRepositoryInput{RepositoryName: aws.String("app-a"), Force: true}); err != nil {
+				t.Fatal(err)
+			}
+			if n := blobCount(t, b); n != 0 {
+				t.Errorf("blobs after deleting the only image = %d, want 0", n)
+			}
+			b.mu.Lock()
+			held := len(b.pending)
+			b.mu.Unlock()
+			if held != 0 {
+				t.Errorf("blobs still held = %d, want 0", held)
+			}
+		})
 	}
 }

@@ -105,7 +105,14 @@ func (b *Backend) serveBlob(w http.ResponseWriter, r *http.Request, repo, ref st
 	default:
 		return regErr(405, "UNSUPPORTED", "method not allowed")
 	}
-	size, ok := b.hasBlob(h)
+	var size int64
+	var ok bool
+	if r.Method == http.MethodHead {
+		// A push asks whether it may skip the upload: keep the blob for it.
+		size, ok = b.holdBlob(repo, h)
+	} else {
+		size, ok = b.hasBlob(h)
+	}
 	if !ok {
 		return regErr(404, "BLOB_UNKNOWN", "blob unknown to registry: "+ref)
 	}
@@ -148,7 +155,7 @@ func (b *Backend) serveUpload(w http.ResponseWriter, r *http.Request, repo, id s
 	case r.Method == http.MethodPost && id == "":
 		if mount := q.Get("mount"); mount != "" {
 			if h, err := v1.NewHash(mount); err == nil {
-				if _, ok := b.hasBlob(h); ok {
+				if _, ok := b.holdBlob(repo, h); ok {
 					w.Header().Set("Location", "/v2/"+repo+"/blobs/"+h.String())
 					w.Header().Set("Docker-Content-Digest", h.String())
 					w.WriteHeader(http.StatusCreated)
@@ -247,6 +254,8 @@ func (b *Backend) finishUpload(w http.ResponseWriter, repo, id, digest string) *
 		os.Remove(path)
 		return regErr(400, "DIGEST_INVALID", fmt.Sprintf("provided digest %s did not match uploaded content %s", want, got))
 	}
+	// Held before it is in place, so no delete frees it in between.
+	b.hold(repo, want.String())
 	if err := os.Rename(path, b.blobPath(want)); err != nil {
 		return regErr(500, "UNKNOWN", err.Error())
 	}
