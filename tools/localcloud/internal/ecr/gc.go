@@ -220,52 +220,36 @@ func (b *Backend) collectLocked(gone []string) []string {
 	return out
 }
 
-// sweepLocked removes every blob no image references; New runs it, when no
-// push can be half done.
+// sweepLocked removes every blob no image references, and every upload
+// session: one a push began and never finished (a client killed mid-push)
+// would otherwise hold its bytes on disk for good. New runs it, when no push
+// can be half done: no push spans a restart.
 func (b *Backend) sweepLocked() {
 	keep := b.referencedLocked()
-	dir := filepath.Join(b.cfg.Dir, "blobs", "sha256")
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		b.log.Warn("sweep blobs", "err", err)
-		return
-	}
-	removed := 0
-	for _, e := range entries {
-		if keep["sha256:"+e.Name()] {
-			continue
-		}
-		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
-			b.log.Warn("sweep blobs", "err", err)
-			continue
-		}
-		removed++
-	}
-	if removed > 0 {
-		b.log.Info("unreferenced blobs removed", "blobs", removed)
-	}
-	b.sweepUploads()
+	b.sweep("unreferenced blobs", filepath.Join(b.cfg.Dir, "blobs", "sha256"), func(name string) bool { return keep["sha256:"+name] })
+	b.sweep("abandoned uploads", filepath.Join(b.cfg.Dir, "uploads"), func(string) bool { return false })
 }
 
-// sweepUploads removes every upload session: one a push began and never
-// finished (a client killed mid-push) would otherwise hold its bytes on
-// disk for good, and no push spans a restart.
-func (b *Backend) sweepUploads() {
-	dir := filepath.Join(b.cfg.Dir, "uploads")
+// sweep removes the files of dir that keep does not keep, and logs how many
+// of what went.
+func (b *Backend) sweep(what, dir string, keep func(name string) bool) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		b.log.Warn("sweep uploads", "err", err)
+		b.log.Warn("sweep "+what, "err", err)
 		return
 	}
 	removed := 0
 	for _, e := range entries {
+		if keep(e.Name()) {
+			continue
+		}
 		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
-			b.log.Warn("sweep uploads", "err", err)
+			b.log.Warn("sweep "+what, "err", err)
 			continue
 		}
 		removed++
 	}
 	if removed > 0 {
-		b.log.Info("abandoned uploads removed", "uploads", removed)
+		b.log.Info(what+" removed", "files", removed)
 	}
 }

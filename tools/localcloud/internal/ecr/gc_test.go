@@ -114,15 +114,21 @@ func TestDeletesFreeBlobs(t *testing.T) {
 	}
 }
 
+// restart starts a registry (anew) on the state in dir.
+func restart(t *testing.T, dir string) *Backend {
+	t.Helper()
+	b, err := New(Config{Dir: dir, Store: &fileStore{dir: dir}, Clock: wallClock{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestNewSweepsUnreferencedBlobs: blobs left by deletes before they freed
 // anything, or by a push cut short, go when the registry starts.
 func TestNewSweepsUnreferencedBlobs(t *testing.T) {
 	dir := t.TempDir()
-	store := &fileStore{dir: dir}
-	b, err := New(Config{Dir: dir, Store: store, Clock: wallClock{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := restart(t, dir)
 	if _, err := b.CreateRepository("app", "", false, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -139,10 +145,7 @@ func TestNewSweepsUnreferencedBlobs(t *testing.T) {
 	if n := blobCount(t, b); n != 2 {
 		t.Fatalf("blobs = %d, want 2", n)
 	}
-	b, err = New(Config{Dir: dir, Store: store, Clock: wallClock{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b = restart(t, dir)
 	if n := blobCount(t, b); n != 1 || !b.HasImage(kept.String()) {
 		t.Errorf("after restart: blobs = %d, HasImage(kept) = %v; want 1, true", n, b.HasImage(kept.String()))
 	}
@@ -153,11 +156,7 @@ func TestNewSweepsUnreferencedBlobs(t *testing.T) {
 // registry restarts, and then goes; the session is unknown afterwards.
 func TestNewSweepsAbandonedUploads(t *testing.T) {
 	dir := t.TempDir()
-	store := &fileStore{dir: dir}
-	b, err := New(Config{Dir: dir, Store: store, Clock: wallClock{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := restart(t, dir)
 	if _, err := b.CreateRepository("app", "", false, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -181,10 +180,7 @@ func TestNewSweepsAbandonedUploads(t *testing.T) {
 		t.Fatalf("upload sessions on disk = %d, want the 1 abandoned", len(entries))
 	}
 
-	b, err = New(Config{Dir: dir, Store: store, Clock: wallClock{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b = restart(t, dir)
 	if entries, _ := os.ReadDir(filepath.Join(dir, "uploads")); len(entries) != 0 {
 		t.Errorf("upload sessions on disk after restart = %d, want 0", len(entries))
 	}
