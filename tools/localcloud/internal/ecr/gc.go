@@ -41,6 +41,11 @@ func (b *Backend) hold(repo, d string) {
 }
 
 func (b *Backend) holdLocked(repo, d string) {
+	// The request checked repo exists before taking the lock; a delete in
+	// between has released repo's holds, and this one would outlive it.
+	if _, ok := b.repos[repo]; !ok {
+		return
+	}
 	now := b.cfg.Clock.Now()
 	b.prunePendingLocked(now)
 	if b.pending == nil {

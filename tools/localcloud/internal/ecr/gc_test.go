@@ -400,3 +400,27 @@ func TestHeldBlobsGo(t *testing.T) {
 		})
 	}
 }
+
+// TestNoHoldForDeletedRepository: a request into a repository deleted after
+// it checked that the repository exists (a push cut short by
+// DeleteRepository) holds nothing: the delete has released that
+// repository's holds, and one taken after it would keep blobs from deletes
+// elsewhere for pushGrace.
+func TestNoHoldForDeletedRepository(t *testing.T) {
+	b, c, _ := newAPI(t)
+	createRepos(t, c, "app-a")
+	img, _ := random.Image(512, 2)
+	if _, err := ecrtest.Push(img, b.Host(), "app-a", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	for h := range blobsOf(t, img) {
+		b.holdBlob("app-b", h)      // HEAD or mount
+		b.hold("app-b", h.String()) // an upload finishing
+	}
+	if _, err := c.DeleteRepository(context.Background(), &ecr.DeleteRepositoryInput{RepositoryName: aws.String("app-a"), Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n := blobCount(t, b); n != 0 {
+		t.Errorf("blobs after deleting the only image = %d, want 0", n)
+	}
+}
