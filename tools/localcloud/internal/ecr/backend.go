@@ -116,10 +116,11 @@ type Backend struct {
 	mu       sync.Mutex
 	repos    map[string]*Repository
 	onDelete []func(digests []string)
-	// pending holds the blobs pushes are using before their manifest
-	// lands: blob digest, then repository, then when the push last touched
-	// it. Deletes do not free them; see gc.go.
-	pending map[string]map[string]time.Time
+	// holds are the blobs pushes are using before their manifest lands:
+	// blob digest, then repository pushed to, then when a push last touched
+	// it. Deletes do not free them; see gc.go. Never saved: no push spans a
+	// restart.
+	holds map[string]map[string]time.Time
 }
 
 const stateName = "ecr"
@@ -281,7 +282,7 @@ func (b *Backend) DeleteRepository(name string, force bool) (Repository, error) 
 	}
 	// A push into the deleted repository cannot land its manifest: the
 	// blobs it touched need not wait for it.
-	b.forgetPendingLocked(name)
+	b.releaseRepoLocked(name)
 	gone := make([]string, 0, len(r.Images))
 	for d := range r.Images {
 		gone = append(gone, d)
@@ -457,9 +458,9 @@ func (b *Backend) putManifest(repo, ref, contentType string, body []byte) (v1.Ha
 	if err := b.save(); err != nil {
 		return v1.Hash{}, regErr(500, "UNKNOWN", err.Error())
 	}
-	// The image references them now: this push no longer holds them.
+	// The image references them now: pushes into repo need not hold them.
 	for _, d := range refs {
-		b.landedLocked(repo, d.Digest.String())
+		b.releaseLocked(repo, d.Digest.String())
 	}
 	b.log.Info("image pushed", "repository", repo, "reference", ref, "digest", h.String())
 	return h, nil

@@ -27,6 +27,11 @@ import (
 // while its image was deleted) stays until New sweeps every blob no image
 // references and every upload session left open, since no push spans a
 // restart.
+//
+// A hold belongs to the repository, not to one push: the protocol does not
+// say which push a request is part of. Of two pushes into one repository
+// sharing a layer, the first manifest to land releases the layer for both,
+// and from then on the image it made keeps the layer.
 
 // pushGrace is how long a push may take between touching a blob and
 // putting the manifest that references it, in real time: pushes run at the
@@ -47,14 +52,14 @@ func (b *Backend) holdLocked(repo, d string) {
 		return
 	}
 	now := b.cfg.Clock.Now()
-	b.prunePendingLocked(now)
-	if b.pending == nil {
-		b.pending = map[string]map[string]time.Time{}
+	b.pruneHoldsLocked(now)
+	if b.holds == nil {
+		b.holds = map[string]map[string]time.Time{}
 	}
-	if b.pending[d] == nil {
-		b.pending[d] = map[string]time.Time{}
+	if b.holds[d] == nil {
+		b.holds[d] = map[string]time.Time{}
 	}
-	b.pending[d][repo] = now
+	b.holds[d][repo] = now
 }
 
 // holdBlob reports whether the blob is present and, if it is, holds it for
@@ -69,39 +74,39 @@ func (b *Backend) holdBlob(repo string, h v1.Hash) (int64, bool) {
 	return n, ok
 }
 
-// landedLocked releases d's hold for repo: a manifest there references it.
-func (b *Backend) landedLocked(repo, d string) {
-	if m := b.pending[d]; m != nil {
+// releaseLocked releases d's hold for repo.
+func (b *Backend) releaseLocked(repo, d string) {
+	if m := b.holds[d]; m != nil {
 		delete(m, repo)
 		if len(m) == 0 {
-			delete(b.pending, d)
+			delete(b.holds, d)
 		}
 	}
 }
 
-// forgetPendingLocked releases every hold for a deleted repository.
-func (b *Backend) forgetPendingLocked(repo string) {
-	for d := range b.pending {
-		b.landedLocked(repo, d)
+// releaseRepoLocked releases every hold for a deleted repository.
+func (b *Backend) releaseRepoLocked(repo string) {
+	for d := range b.holds {
+		b.releaseLocked(repo, d)
 	}
 }
 
-// prunePendingLocked drops the holds older than pushGrace.
-func (b *Backend) prunePendingLocked(now time.Time) {
-	for d, m := range b.pending {
+// pruneHoldsLocked drops the holds older than pushGrace.
+func (b *Backend) pruneHoldsLocked(now time.Time) {
+	for d, m := range b.holds {
 		for repo, at := range m {
 			if now.Sub(at) >= pushGrace {
 				delete(m, repo)
 			}
 		}
 		if len(m) == 0 {
-			delete(b.pending, d)
+			delete(b.holds, d)
 		}
 	}
 }
 
 // OnDelete registers f to be called, outside the backend's lock, with the
-// manifest digests that no repository holds any more after a delete, so what
+// manifest digests that no repository has any more after a delete, so what
 // was derived from them (a task runner's unpacked images) can go too.
 func (b *Backend) OnDelete(f func(digests []string)) {
 	b.mu.Lock()
@@ -109,14 +114,14 @@ func (b *Backend) OnDelete(f func(digests []string)) {
 	b.onDelete = append(b.onDelete, f)
 }
 
-// HasImage reports whether any repository holds the manifest digest.
+// HasImage reports whether any repository has an image with the manifest digest.
 func (b *Backend) HasImage(digest string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.heldLocked(digest)
+	return b.hasImageLocked(digest)
 }
 
-func (b *Backend) heldLocked(digest string) bool {
+func (b *Backend) hasImageLocked(digest string) bool {
 	for _, r := range b.repos {
 		if _, ok := r.Images[digest]; ok {
 			return true
@@ -182,7 +187,7 @@ func (b *Backend) referencedLocked() map[string]bool {
 
 // collectLocked removes the blobs of the deleted manifests gone that no
 // image still references, and returns the digests among gone that no
-// repository holds any more.
+// repository has any more.
 func (b *Backend) collectLocked(gone []string) []string {
 	if len(gone) == 0 {
 		return nil
@@ -192,10 +197,10 @@ func (b *Backend) collectLocked(gone []string) []string {
 		b.closure(d, candidates)
 	}
 	keep := b.referencedLocked()
-	b.prunePendingLocked(b.cfg.Clock.Now())
+	b.pruneHoldsLocked(b.cfg.Clock.Now())
 	removed, bytes := 0, int64(0)
 	for d := range candidates {
-		if keep[d] || b.pending[d] != nil {
+		if keep[d] || b.holds[d] != nil {
 			continue
 		}
 		h, err := v1.NewHash(d)
@@ -218,7 +223,7 @@ func (b *Backend) collectLocked(gone []string) []string {
 	}
 	var out []string
 	for _, d := range gone {
-		if !b.heldLocked(d) {
+		if !b.hasImageLocked(d) {
 			out = append(out, d)
 		}
 	}
@@ -227,7 +232,7 @@ func (b *Backend) collectLocked(gone []string) []string {
 
 // sweepLocked removes every blob no image references, and every upload
 // session: one a push began and never finished (a client killed mid-push)
-// would otherwise hold its bytes on disk for good. New runs it, when no push
+// would otherwise keep its bytes on disk for good. New runs it, when no push
 // can be half done: no push spans a restart.
 func (b *Backend) sweepLocked() {
 	keep := b.referencedLocked()

@@ -360,9 +360,9 @@ func TestPushSurvivesDeleteOfSharedImage(t *testing.T) {
 	}
 }
 
-// TestHeldBlobsGo: what a push holds stops holding its blobs once the push
-// has had pushGrace to finish, or once the repository it pushes to is gone;
-// a delete then frees them, and the holds are forgotten.
+// TestHeldBlobsGo: a push's holds end once it has had pushGrace to finish,
+// or once the repository it pushes to is gone; a delete then frees the
+// blobs, and no hold is left.
 func TestHeldBlobsGo(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -392,7 +392,7 @@ func TestHeldBlobsGo(t *testing.T) {
 				t.Errorf("blobs after deleting the only image = %d, want 0", n)
 			}
 			b.mu.Lock()
-			held := len(b.pending)
+			held := len(b.holds)
 			b.mu.Unlock()
 			if held != 0 {
 				t.Errorf("blobs still held = %d, want 0", held)
