@@ -424,3 +424,51 @@ func TestNoHoldForDeletedRepository(t *testing.T) {
 		t.Errorf("blobs after deleting the only image = %d, want 0", n)
 	}
 }
+
+func ref(t *testing.T, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestLandedPushHoldsNothing: once a push's manifest lands, by tag or by
+// digest, or an index's after its children, the push holds none of its
+// blobs, so a delete can free them at once.
+func TestLandedPushHoldsNothing(t *testing.T) {
+	tests := []struct {
+		name string
+		push func(t *testing.T, host string) error
+	}{
+		{"image by tag", func(t *testing.T, host string) error {
+			img, _ := random.Image(512, 2)
+			return remote.Write(ref(t, host+"/app:v1"), img)
+		}},
+		{"image by digest", func(t *testing.T, host string) error {
+			img, _ := random.Image(512, 2)
+			d, _ := img.Digest()
+			return remote.Write(ref(t, host+"/app@"+d.String()), img)
+		}},
+		{"index by tag", func(t *testing.T, host string) error {
+			idx, _ := random.Index(512, 2, 2)
+			return remote.WriteIndex(ref(t, host+"/app:v1"), idx)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, c, _ := newAPI(t)
+			createRepos(t, c, "app")
+			if err := tt.push(t, b.Host()); err != nil {
+				t.Fatal(err)
+			}
+			b.mu.Lock()
+			held := len(b.holds)
+			b.mu.Unlock()
+			if held != 0 {
+				t.Errorf("blobs held after the push landed = %d, want 0", held)
+			}
+		})
+	}
+}
