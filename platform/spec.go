@@ -34,6 +34,8 @@ type Spec struct {
 	Logs         Logs         `json:"logs"`
 	// CI is the optional GitHub Actions deployer role (ci.go).
 	CI CI `json:"ci"`
+	// IAM is the optional permissions boundary of the stacks' roles (iam.go).
+	IAM IAM `json:"iam"`
 }
 
 // NAT modes for the private subnets' internet access.

@@ -169,6 +169,7 @@ func (s Spec) Validate() Problems {
 	}
 
 	s.validateCI(&v)
+	s.validateIAM(&v)
 
 	if !slices.Contains(logRetentionDays, s.Logs.RetentionDays) {
 		v.add("logs.retentionDays", "%d is not a CloudWatch Logs retention; want one of %s", s.Logs.RetentionDays, joinInts(logRetentionDays))

@@ -179,3 +179,51 @@ environments:
 		t.Errorf("Parse problems = %v, want keys %s", ps, want)
 	}
 }
+
+// TestPermissionsBoundary: iam.permissionsBoundary reads at the top or per
+// environment, as an ARN or a bare name; a malformed one is a problem at its
+// line naming the key and what to write.
+func TestPermissionsBoundary(t *testing.T) {
+	const head = "name: web\nenvironments:\n  x:\n    account: \"111122223333\"\n"
+	tests := []struct {
+		name string
+		doc  string
+		want string // the boundary, or the start of the problem
+		bad  bool
+	}{
+		{"unset", head, "", false},
+		{"arn per environment", head + "    iam:\n      permissionsBoundary: arn:aws:iam::111122223333:policy/boundaries/shipyard\n",
+			"arn:aws:iam::111122223333:policy/boundaries/shipyard", false},
+		{"name at the top", "iam: {permissionsBoundary: shipyard-boundary}\n" + head, "shipyard-boundary", false},
+		{"environment overrides the top", "iam: {permissionsBoundary: top}\n" + head + "    iam: {permissionsBoundary: mine}\n", "mine", false},
+		{"malformed arn", head + "    iam:\n      permissionsBoundary: arn:aws:iam::111122223333:role/shipyard\n",
+			"ship.yaml:6:28: environments.x.iam.permissionsBoundary: \"arn:aws:iam::111122223333:role/shipyard\" is not a managed policy; want its ARN, arn:aws:iam::<account>:policy/<name>, or its name alone", true},
+		{"another account", head + "    iam:\n      permissionsBoundary: arn:aws:iam::444455556666:policy/b\n",
+			"ship.yaml:6:28: environments.x.iam.permissionsBoundary: is in account 444455556666, not the environment's account 111122223333", true},
+		{"a number", head + "    iam:\n      permissionsBoundary: 7\n", "ship.yaml:6:28: environments.x.iam.permissionsBoundary: want a string", true},
+		{"misspelt key", head + "    iam:\n      permissionBoundary: b\n",
+			"ship.yaml:6:7: environments.x.iam.permissionBoundary: is not a known key; want one of permissionsBoundary", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.bad {
+				ps := problems(t, tt.doc, "x")
+				if !slices.ContainsFunc(ps, func(p Problem) bool { return strings.HasPrefix(p.String(), tt.want) }) {
+					t.Errorf("problems = %v, want one starting %q", ps, tt.want)
+				}
+				return
+			}
+			m, err := Parse("ship.yaml", []byte(tt.doc))
+			if err != nil {
+				t.Fatalf("Parse = %v", err)
+			}
+			s, err := m.Spec("x")
+			if err != nil {
+				t.Fatalf("Spec(x) = %v", err)
+			}
+			if s.IAM.PermissionsBoundary != tt.want {
+				t.Errorf("Spec(x).IAM.PermissionsBoundary = %q, want %q", s.IAM.PermissionsBoundary, tt.want)
+			}
+		})
+	}
+}
