@@ -358,7 +358,10 @@ type Role struct {
 	AssumeRolePolicyDocument PolicyDocument `json:"AssumeRolePolicyDocument"`
 	ManagedPolicyArns        []Value        `json:"ManagedPolicyArns,omitempty"`
 	Policies                 []Policy       `json:"Policies,omitempty"`
-	Tags                     []Tag          `json:"Tags,omitempty"`
+	// PermissionsBoundary is the ARN of the managed policy that caps the
+	// role's permissions; nil for none.
+	PermissionsBoundary Value `json:"PermissionsBoundary,omitempty"`
+	Tags                []Tag `json:"Tags,omitempty"`
 }
 
 func (Role) ResourceType() string { return "AWS::IAM::Role" }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/shipyard-ecs/shipyard/platform"
@@ -215,24 +216,54 @@ func (d deployer) network() []cfn.Statement {
 
 // identity is the roles, the cluster and the image repository, and with a
 // ci section the deployer's own managed policies and GitHub's OIDC provider.
+//
+// With a permissions boundary, the writes that give a role permissions hold
+// only for roles that carry it (iam:PermissionsBoundary is the boundary the
+// call sets, or the role already has), and the deployer may neither remove it
+// nor change the boundary policy: so a role CloudFormation creates or changes
+// for the deployer never holds more than the boundary allows.
 func (d deployer) identity() []cfn.Statement {
 	policyArns := []any{cfn.Sub("arn:${AWS::Partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers")}
 	ci := d.spec.CI.Enabled()
 	if ci {
 		policyArns = append(policyArns, iamArn("policy/"+BootstrapName(d.spec)+"-*"))
 	}
+	boundary := permissionsBoundary(d.spec)
 	attach := allow("RolePolicies", []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy"}, d.roles()...)
 	attach.Condition = map[string]map[string]any{
 		"ForAnyValue:StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"},
 		"ArnLike":                  {"iam:PolicyARN": policyArns},
 	}
-	sts := []cfn.Statement{
-		via(allow("Roles", []string{
-			"iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
-			"iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
-			"iam:TagRole", "iam:UntagRole",
-		}, d.roles()...)),
+	roleActions := []string{
+		"iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
+		"iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+		"iam:TagRole", "iam:UntagRole",
+	}
+	var bounded []cfn.Statement
+	if boundary != nil {
+		withBoundary := []string{"iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy"}
+		roleActions = slices.DeleteFunc(roleActions, func(a string) bool { return slices.Contains(withBoundary, a) })
+		attach.Condition["StringEquals"] = map[string]any{"iam:PermissionsBoundary": boundary}
+		inBoundary := allow("RolesInBoundary", append(withBoundary, "iam:PutRolePermissionsBoundary"), d.roles()...)
+		inBoundary.Condition = map[string]map[string]any{
+			"ForAnyValue:StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"},
+			"StringEquals":             {"iam:PermissionsBoundary": boundary},
+		}
+		// The denies hold for direct calls too, whatever else the
+		// deployer's principal is allowed.
+		bounded = []cfn.Statement{
+			inBoundary,
+			{Sid: "DenyBoundaryRemoval", Effect: "Deny", Action: []string{"iam:DeleteRolePermissionsBoundary"}, Resource: d.roles()},
+			{Sid: "DenyBoundaryChange", Effect: "Deny", Action: []string{
+				"iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
+			}, Resource: []cfn.Value{boundary}},
+		}
+	}
+	sts := append([]cfn.Statement{
+		via(allow("Roles", roleActions, d.roles()...)),
 		attach,
+	}, bounded...)
+	sts = append(sts,
 		via(allow("Cluster", []string{
 			"ecs:CreateCluster", "ecs:DeleteCluster", "ecs:DescribeClusters", "ecs:UpdateCluster", "ecs:UpdateClusterSettings",
 			"ecs:TagResource", "ecs:UntagResource", "ecs:ListTagsForResource",
@@ -241,7 +272,7 @@ func (d deployer) identity() []cfn.Statement {
 			"ecr:CreateRepository", "ecr:PutLifecyclePolicy", "ecr:GetLifecyclePolicy", "ecr:DeleteLifecyclePolicy", "ecr:GetRepositoryPolicy",
 			"ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability", "ecr:TagResource", "ecr:UntagResource", "ecr:ListTagsForResource",
 		}, arn("ecr", "repository/"+RepositoryName(d.spec)))),
-	}
+	)
 	if ci {
 		sts = append(sts, via(allow("DeployerPolicies", []string{
 			"iam:CreatePolicy", "iam:DeletePolicy", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion",

@@ -341,7 +341,7 @@ func TestDeployerServiceLinkedRolesByName(t *testing.T) {
 // a managed policy (whitespace does not count), and their number within
 // what a role may have attached.
 func TestDeployerPolicySize(t *testing.T) {
-	for _, spec := range []platform.Spec{specs(t)["production"], withCI(t, "")} {
+	for _, spec := range []platform.Spec{specs(t)["production"], withCI(t, ""), withBoundary(t, "shipyard-boundary")} {
 		doc, err := DeployerPolicyJSON(spec)
 		if err != nil {
 			t.Fatal(err)

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"github.com/shipyard-ecs/shipyard/platform"
 	"github.com/shipyard-ecs/shipyard/platform/cfn"
 )
 
@@ -42,10 +43,25 @@ func (e env) serviceArn() cfn.Value {
 
 func (e env) functionName() string { return e.name("deploywatch") }
 
+// permissionsBoundary is the ARN of the spec's permissions boundary, a name
+// resolved in the stack's own account and partition; nil without one.
+func permissionsBoundary(spec platform.Spec) cfn.Value {
+	b := spec.IAM.PermissionsBoundary
+	switch {
+	case b == "":
+		return nil
+	case spec.IAM.BoundaryIsName():
+		return iamArn("policy/" + b)
+	}
+	return cfn.String(b)
+}
+
 func (e env) roles() {
+	boundary := permissionsBoundary(e.spec)
 	cluster, service := ClusterName(e.spec), ServiceName(e.spec)
 	e.t.Add(logicalExecutionRole, cfn.Of(cfn.Role{
 		Description:              "ECS task execution: pull the app image, write its logs",
+		PermissionsBoundary:      boundary,
 		AssumeRolePolicyDocument: trust("ecs-tasks.amazonaws.com"),
 		Policies: policy("pull-and-log",
 			allow("EcrAuth", []string{"ecr:GetAuthorizationToken"}, anyResource),
@@ -56,10 +72,12 @@ func (e env) roles() {
 	}))
 	e.t.Add(logicalTaskRole, cfn.Of(cfn.Role{
 		Description:              "the app's own role: it calls no AWS API, so it has no permissions",
+		PermissionsBoundary:      boundary,
 		AssumeRolePolicyDocument: trust("ecs-tasks.amazonaws.com"),
 	}))
 	e.t.Add(logicalInfraRole, cfn.Of(cfn.Role{
 		Description:              "ECS infrastructure role for load balancers: blue/green target registration and listener rule weights",
+		PermissionsBoundary:      boundary,
 		AssumeRolePolicyDocument: trust("ecs.amazonaws.com"),
 		ManagedPolicyArns:        []cfn.Value{cfn.Sub("arn:${AWS::Partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers")},
 	}))
@@ -67,6 +85,7 @@ func (e env) roles() {
 	// function's role may pass this role, and GetAtt would make a cycle.
 	e.t.Add(logicalHookRole, cfn.Of(cfn.Role{
 		Description:              "lets ECS invoke the deploywatch lifecycle hook",
+		PermissionsBoundary:      boundary,
 		AssumeRolePolicyDocument: trust("ecs.amazonaws.com"),
 		Policies: policy("invoke-hook",
 			allow("InvokeHook", []string{"lambda:InvokeFunction"}, arn("lambda", "function:"+e.functionName())),
@@ -74,6 +93,7 @@ func (e env) roles() {
 	}))
 	e.t.Add(logicalDeploywatchRole, cfn.Of(cfn.Role{
 		Description:              "deploywatch: record deployments in the ledger, roll back on alarms",
+		PermissionsBoundary:      boundary,
 		AssumeRolePolicyDocument: trust("lambda.amazonaws.com"),
 		Policies: policy("deploywatch",
 			allow("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, cfn.GetAtt(logicalDeploywatchLogs, "Arn")),
