@@ -16,6 +16,8 @@
 //	    scaling: {max: 10}
 //	    ci: # optional: a role GitHub Actions assumes to deploy (docs/ci.md)
 //	      github: {repository: acme/shipyard, branch: main}
+//	    iam: # optional: a permissions boundary for every role (docs/deployer-iam.md)
+//	      permissionsBoundary: shipyard-boundary
 //
 // Parsing is strict: an unknown key, a value of the wrong type or a value out
 // of AWS's range is a Problem naming the file, line, column and key, and every
