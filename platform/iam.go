@@ -1,6 +1,9 @@
 package platform
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+)
 
 // IAM is how the stacks' roles fit the account's IAM rules. With
 // PermissionsBoundary set, every role the bootstrap and environment stacks
@@ -38,7 +41,20 @@ func (s Spec) validateIAM(v *validator) {
 		v.add("iam.permissionsBoundary", "%q is not a managed policy; want its ARN, arn:aws:iam::<account>:policy/<name>, or its name alone (letters, digits and +=,.@_-)", b)
 	case len(m[3])+1 > 512:
 		v.add("iam.permissionsBoundary", "%q has a path longer than IAM's 512 characters; check the ARN", b)
+	case "aws"+m[1] != Partition(s.Region):
+		v.add("iam.permissionsBoundary", "is in partition %s, but region %s is in partition %s; name a policy of the environment's partition, or give its name alone", "aws"+m[1], s.Region, Partition(s.Region))
 	case m[2] != s.Account:
 		v.add("iam.permissionsBoundary", "is in account %s, not the environment's account %s; name a policy of account %s, or give its name alone", m[2], s.Account, s.Account)
 	}
+}
+
+// Partition is the AWS partition of a region: aws, aws-cn or aws-us-gov.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
 }

@@ -338,7 +338,7 @@ var pseudo = regexp.MustCompile(`\$\{([^}]*)\}`)
 // CloudFormation: the pseudo parameters resolved from the spec, as
 // {"Policies": [{"PolicyName", "PolicyDocument"}]}, indented.
 func DeployerPolicyJSON(spec platform.Spec) ([]byte, error) {
-	vars := map[string]string{"AWS::Partition": Partition(spec.Region), "AWS::Region": spec.Region, "AWS::AccountId": spec.Account}
+	vars := map[string]string{"AWS::Partition": platform.Partition(spec.Region), "AWS::Region": spec.Region, "AWS::AccountId": spec.Account}
 	raw, err := json.Marshal(map[string]any{"Policies": DeployerPolicies(spec)})
 	if err != nil {
 		return nil, fmt.Errorf("marshal deployer policies: %w", err)
@@ -430,15 +430,4 @@ func resolve(v any, vars map[string]string) (any, error) {
 		return out, nil
 	}
 	return v, nil
-}
-
-// Partition is the AWS partition of a region.
-func Partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
 }

@@ -435,14 +435,6 @@ func TestDeployerPolicyJSONResolves(t *testing.T) {
 	}
 }
 
-func TestPartition(t *testing.T) {
-	for region, want := range map[string]string{"us-east-1": "aws", "eu-west-1": "aws", "cn-north-1": "aws-cn", "us-gov-west-1": "aws-us-gov"} {
-		if got := Partition(region); got != want {
-			t.Errorf("Partition(%s) = %s, want %s", region, got, want)
-		}
-	}
-}
-
 // unusedServices are services whose actions the resource handlers list for
 // features the templates do not use.
 var unusedServices = map[string]string{
