@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -213,5 +214,106 @@ func TestDeployerBoundaryResolves(t *testing.T) {
 	want := `"arn:aws:iam::` + s.Account + `:policy/shipyard-boundary"`
 	if n := strings.Count(string(doc), want); n < 3 {
 		t.Errorf("DeployerPolicyJSON names %s %d times, want it in the conditions and the deny", want, n)
+	}
+}
+
+// TestExampleBoundary: the boundary docs/deployer-iam.md gives to start from
+// allows every action of the deployer policies on their resources (the
+// deployer role carries it), and allows no IAM, Lambda or CloudFormation
+// action on every resource: the deployer writes its own policies, so with
+// those the boundary would bound nothing.
+func TestExampleBoundary(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "deployer-iam.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(raw), "### An example boundary to start from")
+	_, rest, ok2 := strings.Cut(rest, "```json\n")
+	block, _, ok3 := strings.Cut(rest, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("docs/deployer-iam.md has no json block under 'An example boundary to start from'")
+	}
+	type statement struct {
+		Sid, Effect      string
+		Action, Resource any
+	}
+	var boundary struct{ Statement []statement }
+	if err := json.Unmarshal([]byte(block), &boundary); err != nil {
+		t.Fatalf("the example boundary is not JSON: %v", err)
+	}
+	list := func(v any) []string {
+		switch v := v.(type) {
+		case string:
+			return []string{v}
+		case []any:
+			var out []string
+			for _, e := range v {
+				out = append(out, e.(string))
+			}
+			return out
+		}
+		return nil
+	}
+	// IAM's wildcards: * any run of characters, ? one.
+	match := func(pattern, s string, fold bool) bool {
+		re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern)) + "$"
+		if fold {
+			re = "(?i)" + re
+		}
+		return regexp.MustCompile(re).MatchString(s)
+	}
+	allows := func(action, resource string) bool {
+		for _, st := range boundary.Statement {
+			if st.Effect != "Allow" || !slices.ContainsFunc(list(st.Action), func(p string) bool { return match(p, action, true) }) {
+				continue
+			}
+			if slices.ContainsFunc(list(st.Resource), func(p string) bool { return match(p, resource, false) }) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, st := range boundary.Statement {
+		if st.Effect != "Allow" || !slices.Contains(list(st.Resource), "*") {
+			continue
+		}
+		for _, a := range list(st.Action) {
+			if svc, _, _ := strings.Cut(a, ":"); svc == "iam" || svc == "lambda" || svc == "cloudformation" {
+				t.Errorf("the example boundary's %s allows %s on *, want it on the environment's resources", st.Sid, a)
+			}
+		}
+	}
+
+	doc, err := DeployerPolicyJSON(withBoundary(t, "shipyard-boundary"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var policies struct {
+		Policies []struct {
+			PolicyName     string
+			PolicyDocument struct {
+				Statement []struct {
+					Sid, Effect      string
+					Action, Resource []string
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(doc, &policies); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range policies.Policies {
+		for _, st := range p.PolicyDocument.Statement {
+			if st.Effect != "Allow" {
+				continue
+			}
+			for _, a := range st.Action {
+				for _, r := range st.Resource {
+					if !allows(a, r) {
+						t.Errorf("the example boundary does not allow %s on %s (%s/%s)", a, r, p.PolicyName, st.Sid)
+					}
+				}
+			}
+		}
 	}
 }
