@@ -12,14 +12,15 @@ import (
 // (docs/deployer-iam.md). Unset, nothing changes.
 type IAM struct {
 	// PermissionsBoundary is an existing customer managed policy of the
-	// environment's account: its ARN, or its name alone (no path).
+	// environment's account (its ARN, or its name alone, no path), or an
+	// AWS managed policy's ARN.
 	PermissionsBoundary string `json:"permissionsBoundary"`
 }
 
 var (
 	// An IAM managed policy's ARN: a path of printable characters between
 	// slashes, then the name.
-	boundaryARNPattern = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::([0-9]{12}):policy/((?:[\x21-\x2E\x30-\x7E]+/)*)([\w+=,.@-]{1,128})$`)
+	boundaryARNPattern = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::([0-9]{12}|aws):policy/((?:[\x21-\x2E\x30-\x7E]+/)*)([\w+=,.@-]{1,128})$`)
 	// A policy name as IAM allows it.
 	policyNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 )
@@ -43,7 +44,7 @@ func (s Spec) validateIAM(v *validator) {
 		v.add("iam.permissionsBoundary", "%q has a path longer than IAM's 512 characters; check the ARN", b)
 	case "aws"+m[1] != Partition(s.Region):
 		v.add("iam.permissionsBoundary", "is in partition %s, but region %s is in partition %s; name a policy of the environment's partition, or give its name alone", "aws"+m[1], s.Region, Partition(s.Region))
-	case m[2] != s.Account:
+	case m[2] != s.Account && m[2] != "aws": // AWS managed policies can be boundaries too
 		v.add("iam.permissionsBoundary", "is in account %s, not the environment's account %s; name a policy of account %s, or give its name alone", m[2], s.Account, s.Account)
 	}
 }

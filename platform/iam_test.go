@@ -23,7 +23,7 @@ func TestValidateIAM(t *testing.T) {
 		{"bare name", "shipyard-boundary", "", ""},
 		{"bare name with IAM's punctuation", "Ship+yard=1,2.x@acme_b-c", "", ""},
 		{"another account", "arn:aws:iam::210987654321:policy/shipyard-boundary", "not the environment's account 123456789012", ""},
-		{"AWS managed policy", "arn:aws:iam::aws:policy/PowerUserAccess", "not a managed policy", ""},
+		{"AWS managed policy", "arn:aws:iam::aws:policy/PowerUserAccess", "", ""},
 		{"role arn", "arn:aws:iam::123456789012:role/shipyard-boundary", "not a managed policy", ""},
 		{"other service", "arn:aws:s3:::shipyard-boundary", "not a managed policy", ""},
 		{"unknown partition", "arn:aws-xx:iam::123456789012:policy/b", "not a managed policy", ""},
