@@ -89,5 +89,6 @@ func Bootstrap(spec platform.Spec) (*Stack, error) {
 	if spec.CI.Enabled() {
 		ci(t, spec)
 	}
+	bound(t, spec)
 	return &Stack{Name: BootstrapName(spec), Template: t, Parameters: map[string]string{}, Tags: tags(spec)}, nil
 }

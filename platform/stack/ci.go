@@ -45,8 +45,7 @@ func ci(t *cfn.Template, spec platform.Spec) {
 				platform.GitHubOIDCHost + ":sub": c.GitHub.Subject(),
 			}},
 		}}},
-		PermissionsBoundary: permissionsBoundary(spec),
-		Tags:                resourceTags,
+		Tags: resourceTags,
 	}))
 	// Managed, not inline: together the policies pass the 10,240 characters
 	// IAM allows a role's inline policies; each fits a managed policy's 6,144.

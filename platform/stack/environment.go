@@ -88,6 +88,7 @@ func Environment(spec platform.Spec, in Inputs) (*Stack, error) {
 	e.roles()
 	e.alarms()
 	e.deploywatch()
+	bound(e.t, spec)
 	params := map[string]string{}
 	if in.ArtifactBucket != "" {
 		params[ParamArtifactBucket] = in.ArtifactBucket

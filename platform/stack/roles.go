@@ -56,12 +56,26 @@ func permissionsBoundary(spec platform.Spec) cfn.Value {
 	return cfn.String(b)
 }
 
+// bound gives every role of t the spec's permissions boundary, so that no
+// role a stack creates goes without it, whoever adds the next one.
+func bound(t *cfn.Template, spec platform.Spec) {
+	b := permissionsBoundary(spec)
+	if b == nil {
+		return
+	}
+	for id, r := range t.Resources {
+		if role, ok := r.Properties.(cfn.Role); ok {
+			role.PermissionsBoundary = b
+			r.Properties = role
+			t.Resources[id] = r
+		}
+	}
+}
+
 func (e env) roles() {
-	boundary := permissionsBoundary(e.spec)
 	cluster, service := ClusterName(e.spec), ServiceName(e.spec)
 	e.t.Add(logicalExecutionRole, cfn.Of(cfn.Role{
 		Description:              "ECS task execution: pull the app image, write its logs",
-		PermissionsBoundary:      boundary,
 		AssumeRolePolicyDocument: trust("ecs-tasks.amazonaws.com"),
 		Policies: policy("pull-and-log",
 			allow("EcrAuth", []string{"ecr:GetAuthorizationToken"}, anyResource),
@@ -72,12 +86,10 @@ func (e env) roles() {
 	}))
 	e.t.Add(logicalTaskRole, cfn.Of(cfn.Role{
 		Description:              "the app's own role: it calls no AWS API, so it has no permissions",
-		PermissionsBoundary:      boundary,
 		AssumeRolePolicyDocument: trust("ecs-tasks.amazonaws.com"),
 	}))
 	e.t.Add(logicalInfraRole, cfn.Of(cfn.Role{
 		Description:              "ECS infrastructure role for load balancers: blue/green target registration and listener rule weights",
-		PermissionsBoundary:      boundary,
 		AssumeRolePolicyDocument: trust("ecs.amazonaws.com"),
 		ManagedPolicyArns:        []cfn.Value{cfn.Sub("arn:${AWS::Partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers")},
 	}))
@@ -85,7 +97,6 @@ func (e env) roles() {
 	// function's role may pass this role, and GetAtt would make a cycle.
 	e.t.Add(logicalHookRole, cfn.Of(cfn.Role{
 		Description:              "lets ECS invoke the deploywatch lifecycle hook",
-		PermissionsBoundary:      boundary,
 		AssumeRolePolicyDocument: trust("ecs.amazonaws.com"),
 		Policies: policy("invoke-hook",
 			allow("InvokeHook", []string{"lambda:InvokeFunction"}, arn("lambda", "function:"+e.functionName())),
@@ -93,7 +104,6 @@ func (e env) roles() {
 	}))
 	e.t.Add(logicalDeploywatchRole, cfn.Of(cfn.Role{
 		Description:              "deploywatch: record deployments in the ledger, roll back on alarms",
-		PermissionsBoundary:      boundary,
 		AssumeRolePolicyDocument: trust("lambda.amazonaws.com"),
 		Policies: policy("deploywatch",
 			allow("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, cfn.GetAtt(logicalDeploywatchLogs, "Arn")),
