@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/shipyard-ecs/shipyard/tools/localcloud/internal/awsproto/awsprototest"
 )
 
 // Target is an endpoint the suite runs against, and what it lacks.
@@ -32,18 +32,10 @@ type Target struct {
 	NoReturnOnFailure bool
 }
 
-// Client returns an SDK client for the target. It retries what the SDK
-// deems retryable, with short waits: a local answer now and then loses the
-// SDK's race between closing the request body and reading the answer
-// ("use of closed network connection", aws-sdk-go-v2#2737), and a test that
-// does not retry that flakes.
+// Client returns an SDK client for the target, configured as every
+// localcloud test's (awsprototest.Config: retries on, short waits).
 func (tg Target) Client() *dynamodb.Client {
-	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(tg.Endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		Retryer:      retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = 50 * time.Millisecond }),
-	})
+	return dynamodb.NewFromConfig(awsprototest.Config(tg.Endpoint))
 }
 
 type suite struct {
