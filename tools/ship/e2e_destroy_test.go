@@ -5,11 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,29 +25,9 @@ import (
 	"github.com/shipyard-ecs/shipyard/platform/stack"
 )
 
-var (
-	shipBinMu sync.Mutex
-	shipBinOK bool
-)
-
 // shipBinary builds ship once for the package's tests, for the runs that
 // need a process of their own: their own environment, main's exit code.
-func shipBinary(t *testing.T) string {
-	t.Helper()
-	shipBinMu.Lock()
-	defer shipBinMu.Unlock()
-	bin := filepath.Join(binDir, "ship")
-	if shipBinOK {
-		return bin
-	}
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build ship: %v\n%s", err, out)
-	}
-	shipBinOK = true
-	return bin
-}
+func shipBinary(t *testing.T) string { return buildOnce(t, "ship", ".") }
 
 // shipExec runs the ship binary with env as its whole environment and
 // returns stdout, stderr and the exit code.

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"maps"
-	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -57,24 +55,12 @@ func TestDrill(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	e := startEnvironment(t, "starts localcloud and runs three drills", drillManifest)
-	ctx, c, mpath, spec, cfg := e.ctx, e.cloud, e.manifest, e.spec, e.cfg
+	ctx, mpath, spec, cfg := e.ctx, e.manifest, e.spec, e.cfg
 	stdout, stderr, code := shipIn(ctx, "up", "--yes", "--manifest", mpath, "--package", e.appDir, "--lambda", e.lambdaDir, "--poll", "100ms", "--timeout", "2m")
 	if code != exitOK {
 		t.Fatalf("ship up exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	outs, err := deploy.Outputs(ctx, cloudformation.NewFromConfig(cfg), stack.EnvironmentName(spec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "http://" + c.listener(t, stack.ClusterName(spec), spec.LoadBalancer.ListenerPort) + "/"
-	eventually(t, "the service answers through the listener", 30*time.Second, func() bool {
-		resp, err := http.Get(url)
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	outs, url := e.serving(t)
 	t.Logf("ship up and serving in %s", time.Since(start).Round(time.Millisecond))
 	good := spec.Prefix() + ":1"
 	args := []string{"drill", "--manifest", mpath, "--url", url, "--poll", "100ms", "--timeout", "2m"}

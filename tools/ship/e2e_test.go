@@ -72,9 +72,9 @@ func (c *cloud) listener(t *testing.T, lb string, port int) string {
 }
 
 var (
-	binDir       string
-	localcloudMu sync.Mutex
-	localcloudOK bool
+	binDir  string
+	buildMu sync.Mutex
+	built   = map[string]bool{}
 )
 
 func TestMain(m *testing.M) {
@@ -90,20 +90,24 @@ func TestMain(m *testing.M) {
 }
 
 // localcloudBinary builds tools/localcloud once for the package's tests.
-func localcloudBinary(t *testing.T) string {
+func localcloudBinary(t *testing.T) string { return buildOnce(t, "localcloud", "../localcloud") }
+
+// buildOnce builds the package pkg into binDir/name the first time a test
+// asks for it, and returns its path.
+func buildOnce(t *testing.T, name, pkg string) string {
 	t.Helper()
-	localcloudMu.Lock()
-	defer localcloudMu.Unlock()
-	bin := filepath.Join(binDir, "localcloud")
-	if localcloudOK {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	bin := filepath.Join(binDir, name)
+	if built[name] {
 		return bin
 	}
-	build := exec.Command("go", "build", "-o", bin, "../localcloud")
+	build := exec.Command("go", "build", "-o", bin, pkg)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build localcloud: %v\n%s", err, out)
+		t.Fatalf("build %s: %v\n%s", name, err, out)
 	}
-	localcloudOK = true
+	built[name] = true
 	return bin
 }
 
@@ -304,6 +308,27 @@ func startEnvironment(t *testing.T, why, manifestText string) environment {
 	}
 }
 
+// serving waits until the service ship up created answers through the
+// production listener, and returns the environment stack's outputs and the
+// listener's URL.
+func (e environment) serving(t *testing.T) (outs map[string]string, url string) {
+	t.Helper()
+	outs, err := deploy.Outputs(e.ctx, cloudformation.NewFromConfig(e.cfg), stack.EnvironmentName(e.spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	url = "http://" + e.cloud.listener(t, stack.ClusterName(e.spec), e.spec.LoadBalancer.ListenerPort) + "/"
+	eventually(t, "the service answers through the listener", 30*time.Second, func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return outs, url
+}
+
 // environ is the process environment of a ship process that reaches the
 // environment's local cloud.
 func (e environment) environ() []string {
@@ -338,7 +363,7 @@ func TestDeployBlueGreen(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	e := startEnvironment(t, "starts localcloud and runs two blue/green deployments", e2eManifest)
-	ctx, c, mpath, spec, cfg, appDir, lambdaDir := e.ctx, e.cloud, e.manifest, e.spec, e.cfg, e.appDir, e.lambdaDir
+	ctx, mpath, spec, cfg, appDir, lambdaDir := e.ctx, e.manifest, e.spec, e.cfg, e.appDir, e.lambdaDir
 	cf, ecsc := cloudformation.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
 
 	// ship up creates both stacks and the service from nothing.
@@ -379,19 +404,7 @@ func TestDeployBlueGreen(t *testing.T) {
 	if code != exitOK || strings.Count(stdout, ": no changes") != 2 || !strings.Contains(stdout, "exists; left alone") {
 		t.Errorf("ship plan after ship up: exit %d, want 0 with no changes\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	outs, err := deploy.Outputs(ctx, cf, stack.EnvironmentName(spec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "http://" + c.listener(t, stack.ClusterName(spec), spec.LoadBalancer.ListenerPort) + "/"
-	eventually(t, "the service answers through the listener", 30*time.Second, func() bool {
-		resp, err := http.Get(url)
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	outs, url := e.serving(t)
 	t.Logf("service created and serving in %s", time.Since(start).Round(time.Millisecond))
 
 	// Issue #7, test 1: from an empty local cloud, two healthy tasks in
