@@ -293,7 +293,7 @@ func (p *Provisioner) wait(ctx context.Context, name, id string, since time.Time
 		}
 		return err == nil
 	}
-	// last chance reads what happened between the last look and the end.
+	// lastChance reads what happened between the last look and the end.
 	// There is no next look to make up for a failed read, so it tries a few
 	// times: the last events are the ones a user waits for, and they hold
 	// the reasons of a failure.
